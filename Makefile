@@ -1,0 +1,37 @@
+# Heatons Cluster policy assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+PYTEST_ARGS ?=
+
+.PHONY: help setup train index run test bench lint validate clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup:  ## install both environments, train the Rasa model, build the index (skips what is current)
+	@scripts/setup.sh
+
+train: setup  ## (re)train the Rasa model if data/, domain.yml or config.yml changed
+
+index: setup  ## rebuild the retrieval index from policy_corpus/
+	@.venv/bin/policybot index
+
+run: setup  ## start Rasa, the action server and the gateway; Ctrl-C stops all three
+	@.venv/bin/policybot run
+
+test: setup  ## run the whole test suite (starts the real servers on free loopback ports)
+	@.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup  ## print retrieval quality, latency, memory and start-up figures
+	@.venv/bin/python -m bot.bench
+
+validate: setup  ## rasa data validate
+	@.venv-rasa/bin/rasa data validate --fail-on-warnings --quiet
+
+lint: setup  ## ruff over the Python code
+	@.venv/bin/ruff check bot actions tests
+
+clean:  ## remove environments, models, caches and logs
+	rm -rf .venv .venv-rasa models .cache .run .rasa-train.log .pytest_cache

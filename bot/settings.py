@@ -1,0 +1,58 @@
+"""Every setting the assistant reads from the environment, with its default and meaning.
+
+One frozen dataclass per process. ``.env.example`` and the README's settings table list
+the same variables; tests/test_settings.py checks that the three agree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setting(default, help_text: str):
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    GATEWAY_HOST: str = _setting("127.0.0.1", "Address the gateway listens on (the only public port).")
+    GATEWAY_PORT: int = _setting(8000, "Port of the gateway: web page, /api/chat and /healthz.")
+    RASA_URL: str = _setting("http://127.0.0.1:5005", "Rasa server, reached over loopback only.")
+    ACTION_SERVER_URL: str = _setting("http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only.")
+    RASA_TIMEOUT_SECONDS: float = _setting(30.0, "How long the gateway waits for Rasa before apologising.")
+    MAX_MESSAGE_CHARS: int = _setting(1000, "Longest message accepted; longer ones are refused politely.")
+    POLICY_CORPUS_DIR: str = _setting("policy_corpus", "Folder of policy files (relative to the project folder or absolute).")
+    INDEX_CACHE_DIR: str = _setting(".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute).")
+    LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and action server (DEBUG, INFO, WARNING).")
+
+    def path(self, value: str) -> Path:
+        """A folder setting as an absolute path (relative ones are under the project folder)."""
+        return Path(value) if Path(value).is_absolute() else ROOT / value
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            if f.name in environ and environ[f.name] != "":
+                raw = environ[f.name]
+                try:
+                    values[f.name] = _cast(f.default, raw)
+                except ValueError:
+                    raise SystemExit(f"Setting {f.name}={raw!r} is not a valid {type(f.default).__name__}") from None
+        return cls(**values)
+
+
+def _cast(default, raw: str):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return type(default)(raw)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, default, help) for each setting, in declaration order."""
+    return [(f.name, str(f.default), f.metadata["help"]) for f in fields(Settings)]

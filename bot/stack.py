@@ -1,0 +1,142 @@
+"""`make run`: start Rasa, the action server and the gateway; stop all three on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from bot.settings import ROOT, Settings
+
+MODEL = ROOT / "models" / "policybot.tar.gz"
+LOGS = ROOT / ".run" / "logs"
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+
+    @property
+    def log(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+
+def _port(url: str) -> int:
+    return urlparse(url).port or 80
+
+
+def services(settings: Settings) -> list[Service]:
+    py = sys.executable
+    return [
+        Service("rasa", [
+            str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
+        ]),
+        Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL))]),
+        Service("gateway", [
+            py, "-m", "uvicorn", "bot.gateway:create_app", "--factory",
+            "--host", settings.GATEWAY_HOST, "--port", str(settings.GATEWAY_PORT), "--no-access-log",
+        ]),
+    ]
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "ACTION_SERVER_URL": settings.ACTION_SERVER_URL.rstrip("/"),
+        "RASA_URL": settings.RASA_URL,
+        "SANIC_HOST": "127.0.0.1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def start(settings: Settings) -> list[Service]:
+    if not MODEL.exists():
+        raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
+    LOGS.mkdir(parents=True, exist_ok=True)
+    env = child_environment(settings)
+    started = services(settings)
+    for service in started:
+        with service.log.open("wb") as log:
+            service.process = subprocess.Popen(
+                service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+    return started
+
+
+def stop(started: list[Service], grace: float = 15.0) -> None:
+    for service in started:
+        if service.process and service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in started:
+        if service.process is None:
+            continue
+        try:
+            service.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+
+
+def wait_ready(settings: Settings, started: list[Service], timeout: float) -> None:
+    """Wait for /healthz, then warm the action server's model with one question."""
+    base = f"http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}"
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=60) as http:
+        while True:
+            for service in started:
+                if service.process.poll() is not None:
+                    tail = service.log.read_text(errors="replace").splitlines()[-15:]
+                    raise RuntimeError(f"{service.name} stopped (see {service.log}):\n" + "\n".join(tail))
+            try:
+                if http.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f} s; logs are in {LOGS}")
+            time.sleep(0.5)
+        http.post(f"{base}/api/chat", json={"sender_id": f"warmup-{uuid.uuid4().hex[:8]}",
+                                           "message": "can I friend a parent?", "role": "staff"})
+
+
+def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
+    settings = settings or Settings.from_env()
+    began = time.monotonic()
+    started = start(settings)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        print(f"Starting Rasa, the action server and the gateway (logs in {LOGS}) ...", flush=True)
+        wait_ready(settings, started, timeout)
+        print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
+              "in a browser; press Ctrl-C to stop.", flush=True)
+        while all(s.process.poll() is None for s in started):
+            time.sleep(0.5)
+        dead = [s.name for s in started if s.process.poll() is not None]
+        print(f"{', '.join(dead)} stopped unexpectedly; see {LOGS}. Stopping the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping ...", flush=True)
+        return 0
+    except RuntimeError as problem:
+        print(f"Could not start: {problem}", file=sys.stderr)
+        return 1
+    finally:
+        stop(started)
+        print("Stopped.", flush=True)

@@ -1,0 +1,61 @@
+"""What a clause's wording tells us: who it is for and how strong the rule is."""
+
+from __future__ import annotations
+
+import re
+
+STRENGTHS = ("must_not", "must", "should_not", "should", "may", "information")
+STRENGTH_LABELS = {
+    "must_not": "MUST NOT",
+    "must": "MUST",
+    "should_not": "SHOULD NOT",
+    "should": "SHOULD",
+    "may": "MAY",
+    "information": "INFORMATION",
+}
+AUDIENCES = ("staff", "pupils", "parents")
+
+_AUDIENCE_WORDS = {
+    "staff": r"staff|teachers?|employees?|volunteers",
+    "pupils": r"pupils?|students?|children|child|ex-pupils?",
+    "parents": r"parents?|carers?|families|parents/carers",
+}
+# Checked strongest first: the strongest wording in a clause sets its strength.
+_STRENGTH_PATTERNS = (
+    ("must_not", r"\bmust\s+(?:not|never)\b|\bmay\s+not\b|\bcannot\b|\bnot\s+(?:be\s+)?permitted\b"),
+    ("must", r"\bmust\b|\bis\s+required\s+to\b"),
+    ("should_not", r"\bshould\s+(?:not|never)\b|\bshould\s+avoid\b|^do\s+not\b|\bdon't\b"),
+    ("should", r"\bshould\b|\bwe\s+(?:encourage|advise)\b"),
+    ("may", r"\b(?:staff|teachers|pupils|parents|carers|you|they)\s+may\b"),
+)
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("**", "").replace("’", "'").replace("‘", "'")
+    return text.replace("“", '"').replace("”", '"').lower()
+
+
+def strength_of(text: str) -> str:
+    """The rule strength a clause's wording carries, strongest first."""
+    lowered = _normalise(text)
+    for strength, pattern in _STRENGTH_PATTERNS:
+        if re.search(pattern, lowered):
+            return strength
+    return "information"
+
+
+def audience_of(text: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Who a clause is addressed to.
+
+    A section heading that names an audience decides it; otherwise the subject
+    of the clause (its first words); otherwise everyone.
+    """
+    if default:
+        return default
+    return named_audiences(" ".join(text.split()[:8])) or ("everyone",)
+
+
+def named_audiences(text: str) -> tuple[str, ...]:
+    """The audiences a short phrase (a heading, a clause's subject) names."""
+    lowered = _normalise(text)
+    return tuple(a for a in AUDIENCES if re.search(rf"\b(?:{_AUDIENCE_WORDS[a]})\b", lowered))
