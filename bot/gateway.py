@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             messages = await app.state.rasa.send(f"web:{chat.sender_id}", chat.message, metadata)
         except RasaUnavailable:
             return _problem(503, "assistant_unavailable", APOLOGY)
+        if not messages:
+            log.error("Rasa gave no reply to a message (is the action server running?)")
+            return _problem(503, "no_reply", APOLOGY)
         return JSONResponse({"messages": [m.as_json() for m in messages]})
 
     @app.get("/healthz")

@@ -18,6 +18,7 @@ from bot.settings import ROOT, Settings
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
 LOGS = ROOT / ".run" / "logs"
+ENDPOINTS = ROOT / ".run" / "endpoints.yml"
 
 
 @dataclass
@@ -40,7 +41,7 @@ def services(settings: Settings) -> list[Service]:
     return [
         Service("rasa", [
             str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--endpoints", str(ENDPOINTS), "--credentials", "credentials.yml",
             "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
         ]),
         Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL))]),
@@ -54,7 +55,7 @@ def services(settings: Settings) -> list[Service]:
 def child_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
-        "ACTION_SERVER_URL": settings.ACTION_SERVER_URL.rstrip("/"),
+        "ACTION_SERVER_URL": settings.ACTION_SERVER_URL,
         "RASA_URL": settings.RASA_URL,
         "SANIC_HOST": "127.0.0.1",
         "HF_HUB_OFFLINE": "1",
@@ -65,10 +66,19 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def write_endpoints(settings: Settings) -> Path:
+    """endpoints.yml with the action server URL from the settings (for non-default ports)."""
+    ENDPOINTS.parent.mkdir(parents=True, exist_ok=True)
+    url = settings.ACTION_SERVER_URL.rstrip("/")
+    ENDPOINTS.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n', encoding="utf-8")
+    return ENDPOINTS
+
+
 def start(settings: Settings) -> list[Service]:
     if not MODEL.exists():
         raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
     LOGS.mkdir(parents=True, exist_ok=True)
+    write_endpoints(settings)
     env = child_environment(settings)
     started = services(settings)
     for service in started:

@@ -19,9 +19,9 @@ find_python() {  # find_python 3.10 -> path of a working python3.10, or nothing
 
 digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
-ensure_venv() {  # ensure_venv DIR PYTHON_VERSION REQUIREMENTS...
-  local dir=$1 version=$2; shift 2
-  local want; want=$(digest "$@")
+ensure_venv() {  # ensure_venv DIR PYTHON_VERSION REQUIREMENTS_FILE
+  local dir=$1 version=$2 requirements=$3
+  local want; want=$(digest "$requirements")
   if [ -f "$dir/.requirements.sha256" ] && [ "$(cat "$dir/.requirements.sha256")" = "$want" ]; then
     return 0
   fi
@@ -33,12 +33,12 @@ ensure_venv() {  # ensure_venv DIR PYTHON_VERSION REQUIREMENTS...
   echo "Setting up $dir with $python (a few minutes the first time) ..."
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$dir/.requirements.sha256"
 }
 
-ensure_venv .venv-rasa 3.10 -r requirements-rasa.txt
-ensure_venv .venv 3.11 -r requirements.txt
+ensure_venv .venv-rasa 3.10 requirements-rasa.txt
+ensure_venv .venv 3.11 requirements.txt
 if ! .venv/bin/python -c 'import bot' >/dev/null 2>&1 || [ ! -x .venv/bin/policybot ]; then
   .venv/bin/pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
 fi
