@@ -25,6 +25,7 @@ class Weights:
     keyword: float = 0.3  # weight of the squashed BM25 score
     keyword_half: float = 12.0  # BM25 score that counts as half a keyword match
     role_bonus: float = 0.04  # for clauses addressed to the asker's role
+    role_mismatch: float = 0.12  # taken off clauses addressed only to other roles
     covered_at: float = 0.53  # combined score below this: the policy does not cover it
     related_within: float = 0.1  # related clauses score within this of the best
 
@@ -91,6 +92,8 @@ class PolicyIndex:
             role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)
             for role, audience in ROLE_AUDIENCE.items()
         }
+        everyone = np.asarray([c.audience == ("everyone",) for c in self.clauses], dtype=np.float32)
+        self.other_audience = {role: 1.0 - np.maximum(mask, everyone) for role, mask in self.audience_mask.items()}
 
     def _dense(self, query: str) -> np.ndarray:
         similarity = self.vectors @ self.encoder.encode([query])[0]
@@ -110,7 +113,7 @@ class PolicyIndex:
         w = self.weights
         combined = dense + w.keyword * keyword / (keyword + w.keyword_half)
         if role in self.audience_mask:
-            combined = combined + w.role_bonus * self.audience_mask[role]
+            combined = combined + w.role_bonus * self.audience_mask[role] - w.role_mismatch * self.other_audience[role]
         return combined, dense, keyword
 
     def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None) -> SearchResult:

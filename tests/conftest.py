@@ -1,0 +1,57 @@
+"""Shared fixtures: a deterministic fake encoder, the real corpus, the real model once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "policy_corpus"
+
+
+class HashingEncoder:
+    """Bag-of-words vectors by feature hashing: deterministic, instant, no model."""
+
+    name = "hashing-test-encoder"
+
+    def __init__(self, dims: int = 512):
+        self.dims = dims
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
+@pytest.fixture
+def fake_encoder() -> HashingEncoder:
+    return HashingEncoder()
+
+
+@pytest.fixture(scope="session")
+def real_encoder():
+    from bot.embeddings import MiniLMEncoder
+
+    return MiniLMEncoder()
+
+
+@pytest.fixture(scope="session")
+def policies():
+    from bot.corpus import load_corpus
+
+    return load_corpus(CORPUS)
