@@ -17,38 +17,37 @@ import httpx
 from bot.settings import ROOT, Settings
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
-LOGS = ROOT / ".run" / "logs"
-ENDPOINTS = ROOT / ".run" / "endpoints.yml"
+RUN_DIR = ROOT / ".run"
 
 
 @dataclass
 class Service:
     name: str
     command: list[str]
+    log: Path
     process: subprocess.Popen | None = None
-
-    @property
-    def log(self) -> Path:
-        return LOGS / f"{self.name}.log"
 
 
 def _port(url: str) -> int:
     return urlparse(url).port or 80
 
 
-def services(settings: Settings) -> list[Service]:
+def services(settings: Settings, run_dir: Path) -> list[Service]:
     py = sys.executable
+    logs = run_dir / "logs"
     return [
         Service("rasa", [
             str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
-            "--endpoints", str(ENDPOINTS), "--credentials", "credentials.yml",
+            "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
             "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
-        ]),
-        Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL))]),
+        ], logs / "rasa.log"),
+        Service("actions", [
+            py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL)),
+        ], logs / "actions.log"),
         Service("gateway", [
-            py, "-m", "uvicorn", "bot.gateway:create_app", "--factory",
-            "--host", settings.GATEWAY_HOST, "--port", str(settings.GATEWAY_PORT), "--no-access-log",
-        ]),
+            py, "-m", "uvicorn", "bot.gateway:create_app", "--factory", "--host", settings.GATEWAY_HOST,
+            "--port", str(settings.GATEWAY_PORT), "--no-access-log", "--log-level", settings.LOG_LEVEL.lower(),
+        ], logs / "gateway.log"),
     ]
 
 
@@ -66,21 +65,21 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def write_endpoints(settings: Settings) -> Path:
+def write_endpoints(settings: Settings, run_dir: Path) -> Path:
     """endpoints.yml with the action server URL from the settings (for non-default ports)."""
-    ENDPOINTS.parent.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "endpoints.yml"
     url = settings.ACTION_SERVER_URL.rstrip("/")
-    ENDPOINTS.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n', encoding="utf-8")
-    return ENDPOINTS
+    path.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n', encoding="utf-8")
+    return path
 
 
-def start(settings: Settings) -> list[Service]:
+def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
     if not MODEL.exists():
         raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
-    LOGS.mkdir(parents=True, exist_ok=True)
-    write_endpoints(settings)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    write_endpoints(settings, run_dir)
     env = child_environment(settings)
-    started = services(settings)
+    started = services(settings, run_dir)
     for service in started:
         with service.log.open("wb") as log:
             service.process = subprocess.Popen(
@@ -120,7 +119,7 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"not ready after {timeout:.0f} s; logs are in {LOGS}")
+                raise RuntimeError(f"not ready after {timeout:.0f} s; logs are in {started[0].log.parent}")
             time.sleep(0.5)
         http.post(f"{base}/api/chat", json={"sender_id": f"warmup-{uuid.uuid4().hex[:8]}",
                                            "message": "can I friend a parent?", "role": "staff"})
@@ -132,14 +131,14 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     started = start(settings)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        print(f"Starting Rasa, the action server and the gateway (logs in {LOGS}) ...", flush=True)
+        print(f"Starting Rasa, the action server and the gateway (logs in {RUN_DIR / 'logs'}) ...", flush=True)
         wait_ready(settings, started, timeout)
         print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
               "in a browser; press Ctrl-C to stop.", flush=True)
         while all(s.process.poll() is None for s in started):
             time.sleep(0.5)
         dead = [s.name for s in started if s.process.poll() is not None]
-        print(f"{', '.join(dead)} stopped unexpectedly; see {LOGS}. Stopping the rest.", file=sys.stderr)
+        print(f"{', '.join(dead)} stopped unexpectedly; see {RUN_DIR / 'logs'}. Stopping the rest.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping ...", flush=True)

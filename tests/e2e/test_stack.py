@@ -1,0 +1,113 @@
+"""End to end over /api/chat with every process real and on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.stack
+
+
+def citations(response) -> list[dict]:
+    return [c for m in response.json()["messages"] for c in m.get("citations", [])]
+
+
+def test_healthz_reports_both_dependencies_up(running_stack):
+    response = running_stack.http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "rasa": "up", "action_server": "up"}
+
+
+def test_friend_a_parent_cites_5_3_with_its_strength(running_stack):
+    response = running_stack.chat("can I friend a parent?", sender="e2e-friend")
+    assert response.status_code == 200
+    (message,) = response.json()["messages"]
+    assert message["citations"][0]["policy"] == "D200" and message["citations"][0]["clause"] == "5.3"
+    assert message["citations"][0]["strength"] == "must_not"
+    assert "MUST NOT · D200 5.3" in message["text"]
+    assert "due for review in October 2022" in message["text"]
+
+
+def test_short_followups_are_answered_in_context(running_stack):
+    running_stack.chat("can I friend a pupil?", sender="e2e-follow")
+    response = running_stack.chat("what about parents?", sender="e2e-follow")
+    assert "5.3" in {c["clause"] for c in citations(response)}
+
+
+def test_the_asker_role_reaches_the_answer(running_stack):
+    question = "Am I allowed on social media at school?"
+    staff = citations(running_stack.chat(question, role="staff", sender="e2e-role-staff"))
+    pupil = citations(running_stack.chat(question, role="pupil", sender="e2e-role-pupil"))
+    assert staff[0]["clause"] == "5.1" and pupil[0]["clause"] == "6.1"
+
+
+def test_greeting_and_help_are_not_policy_lookups(running_stack):
+    greeting = running_stack.chat("hello", sender="e2e-greet").json()["messages"][0]
+    assert "Social Media Policy (D200)" in greeting["text"] and greeting["citations"] == []
+    bot = running_stack.chat("are you a bot?", sender="e2e-greet").json()["messages"][0]
+    assert "automated assistant" in bot["text"]
+
+
+def test_questions_the_policy_does_not_cover_say_so(running_stack):
+    (message,) = running_stack.chat("How much maternity pay will I get?", sender="e2e-nc").json()["messages"]
+    assert message["covered"] is False and message["citations"] == []
+    assert "e-safety team (D200 2.1)" in message["text"]
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"sender_id": "e2e-bad", "message": "", "role": "staff"}, 422),
+        ({"sender_id": "e2e-bad", "message": "x" * 10_000, "role": "staff"}, 413),
+        ({"sender_id": "e2e-bad", "message": "hi", "role": "governor"}, 422),
+        ({"sender_id": "e2e-bad", "message": "hi"}, 422),
+        ({"message": "hi", "role": "staff"}, 422),
+    ],
+)
+def test_bad_json_input_gets_a_clear_4xx(running_stack, body, status):
+    response = running_stack.http.post("/api/chat", json=body)
+    assert response.status_code == status and response.json()["message"]
+
+
+def test_invalid_utf8_gets_a_clear_400(running_stack):
+    response = running_stack.http.post("/api/chat", content=b'{"message": "\xff\xfe"}',
+                                       headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "UTF-8" in response.json()["message"]
+
+
+@pytest.mark.parametrize("text", ["<img src=x onerror=alert(1)>", "can I\x00 friend\x07 a parent?", "ÿ" * 900])
+def test_odd_but_valid_text_gets_a_reply(running_stack, text):
+    response = running_stack.chat(text, sender="e2e-odd")
+    assert response.status_code == 200 and response.json()["messages"][0]["text"]
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(running_stack):
+    for name in ("rasa", "actions"):
+        root = psutil.Process(running_stack.service(name).process.pid)
+        listening = [
+            c.laddr.ip for p in [root, *root.children(recursive=True)]
+            for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and set(listening) <= {"127.0.0.1"}, (name, listening)
+
+
+def test_every_process_survived_the_bad_input(running_stack):
+    assert all(s.process.poll() is None for s in running_stack.services)
+    assert citations(running_stack.chat("can I friend a parent?", sender="e2e-after"))[0]["clause"] == "5.3"
+
+
+def test_action_server_down_is_an_apology_not_a_500(running_stack):
+    actions = running_stack.service("actions").process
+    os.killpg(actions.pid, signal.SIGTERM)
+    actions.wait(15)
+    try:
+        health = running_stack.http.get("/healthz")
+        assert health.status_code == 503 and health.json()["action_server"] == "down"
+        response = running_stack.chat("can I friend a parent?", sender="e2e-down")
+        assert response.status_code == 503 and "try again" in response.json()["messages"][0]["text"]
+    finally:
+        running_stack.restart("actions")
+    assert citations(running_stack.chat("can I friend a parent?", sender="e2e-back"))[0]["clause"] == "5.3"
