@@ -21,12 +21,12 @@ class PolicyAssistant:
         settings: Settings | None = None,
         encoder: Encoder | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
-        weights: Weights = Weights(),
+        weights: Weights | None = None,
     ):
         self.settings = settings or Settings.from_env()
         self._encoder = encoder
         self.clock = clock
-        self.weights = weights
+        self.weights = weights or Weights()
         self._lock = threading.Lock()
 
     @cached_property

@@ -11,7 +11,6 @@ import socket
 import statistics
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np

@@ -46,7 +46,7 @@ class BM25:
     def scores(self, query: str) -> list[float]:
         terms = [t for t in dict.fromkeys(tokens(query)) if t in self.idf]
         result = []
-        for doc, length in zip(self.docs, self.lengths):
+        for doc, length in zip(self.docs, self.lengths, strict=True):
             norm = self.k1 * (1 - self.b + self.b * length / self.avg_length)
             result.append(
                 sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc)

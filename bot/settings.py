@@ -22,12 +22,16 @@ class Settings:
     GATEWAY_HOST: str = _setting("127.0.0.1", "Address the gateway listens on (the only public port).")
     GATEWAY_PORT: int = _setting(8000, "Port of the gateway: web page, /api/chat and /healthz.")
     RASA_URL: str = _setting("http://127.0.0.1:5005", "Rasa server, reached over loopback only.")
-    ACTION_SERVER_URL: str = _setting("http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only.")
+    ACTION_SERVER_URL: str = _setting(
+        "http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only."
+    )
     RASA_TIMEOUT_SECONDS: float = _setting(30.0, "How long the gateway waits for Rasa before apologising.")
     MAX_MESSAGE_CHARS: int = _setting(1000, "Longest message accepted; longer ones are refused politely.")
     POLICY_CORPUS_DIR: str = _setting("policy_corpus", "Folder of policy files (relative to the project folder or absolute).")
-    INDEX_CACHE_DIR: str = _setting(".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute).")
-    LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and action server (DEBUG, INFO, WARNING).")
+    INDEX_CACHE_DIR: str = _setting(
+        ".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute)."
+    )
+    LOG_LEVEL: str = _setting("INFO", "Log level of the gateway (DEBUG, INFO, WARNING).")
 
     def path(self, value: str) -> Path:
         """A folder setting as an absolute path (relative ones are under the project folder)."""

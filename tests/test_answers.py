@@ -10,7 +10,7 @@ AFTER_REVIEW = dt.date(2026, 11, 24)
 def result(policies, *numbers, covered=True, scores=None):
     d200 = policies[0]
     scores = scores or [0.9 - 0.01 * i for i in range(len(numbers))]
-    hits = tuple(Hit(d200.clause(n), s, s, 0.0) for n, s in zip(numbers, scores))
+    hits = tuple(Hit(d200.clause(n), s, s, 0.0) for n, s in zip(numbers, scores, strict=True))
     return SearchResult("can I friend a parent?", covered, hits)
 
 

@@ -3,7 +3,6 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import CorpusError, corpus_hash, load_corpus, load_policy
-
 from tests.conftest import CORPUS
 
 HEADER = """---

@@ -7,7 +7,6 @@ import yaml
 from rasa_sdk import Action
 
 import actions.policy_answers as policy_answers
-
 from tests.conftest import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -4,7 +4,6 @@ from bot.embeddings import cached_vectors
 from bot.glossary import Glossary
 from bot.keywords import BM25, tokens
 from bot.retrieval import PolicyIndex, Weights, passages_of
-
 from tests.conftest import CORPUS
 
 
