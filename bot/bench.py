@@ -19,7 +19,7 @@ import psutil
 from bot.assistant import PolicyAssistant
 from bot.corpus import load_corpus
 from bot.embeddings import MiniLMEncoder
-from bot.evaluation import Quality, evaluate, load_questions
+from bot.evaluation import Quality, evaluate, load_questions, measure, search_all
 from bot.glossary import Glossary
 from bot.retrieval import PolicyIndex, Weights
 from bot.settings import ROOT, Settings
@@ -35,11 +35,12 @@ def free_port() -> int:
 
 def best_threshold(index: PolicyIndex, questions) -> tuple[float, Quality]:
     """For a baseline, the refusal threshold that suits it best on this set (in its favour)."""
-    candidates = np.unique(np.round([index.search(q.question, q.role).hits[0].score for q in questions], 3))
+    results = search_all(index, questions)
+    candidates = np.unique(np.round([r.hits[0].score for r in results], 3))
     scored = []
     for t in candidates:
-        quality = evaluate(index, questions, covered_at=float(t))
-        scored.append(((quality.not_covered_right + 1 - quality.wrongly_refused + quality.hit_at_1), float(t), quality))
+        quality = measure(questions, results, float(t))
+        scored.append((quality.not_covered_right + 1 - quality.wrongly_refused + quality.hit_at_1, float(t), quality))
     _, threshold, quality = max(scored, key=lambda row: row[0])
     return threshold, quality
 
