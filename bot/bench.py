@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import time
@@ -23,14 +22,9 @@ from bot.evaluation import Quality, evaluate, load_questions, measure, search_al
 from bot.glossary import Glossary
 from bot.retrieval import PolicyIndex, Weights
 from bot.settings import ROOT, Settings
+from bot.stack import free_port
 
 QUESTIONS = ROOT / "tests" / "questions.yml"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def best_threshold(index: PolicyIndex, questions) -> tuple[float, Quality]:

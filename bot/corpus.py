@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -94,7 +94,6 @@ class _Draft:
     line: int
     lines: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
-    label: str = ""
 
 
 def clean(text: str) -> str:
@@ -142,7 +141,7 @@ def _finish(draft: _Draft, code: str) -> list[Clause]:
     audience = audience_of(text, draft.section_audience)
     clause = Clause(
         policy=code, number=draft.number, section=draft.section, text=text, items=items,
-        audience=audience, strength=strength_of(" ".join([text, *items])), label=draft.label,
+        audience=audience, strength=strength_of(" ".join([text, *items])),
     )
     named = [_NAMED_ITEM.match(i) for i in draft.items]
     subs = [
@@ -155,7 +154,7 @@ def _finish(draft: _Draft, code: str) -> list[Clause]:
     ]
     if subs:
         words = ", ".join(s.label for s in subs)
-        clause = Clause(**{**clause.__dict__, "text": f"{text} ({words})"})
+        clause = replace(clause, text=f"{text} ({words})")
     return [clause, *subs]
 
 
@@ -242,7 +241,7 @@ def _asks(path: Path, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
             problem = f"{key} is not a clause of {path.name}" if str(key) not in numbers else "expected a list"
             raise CorpusError(asks_path, line, problem)
     return tuple(
-        Clause(**{**c.__dict__, "asks": tuple(str(q) for q in data.get(c.number, ()))}) for c in clauses
+        replace(c, asks=tuple(str(q) for q in data.get(c.number, ()))) for c in clauses
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -81,11 +82,23 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
     env = child_environment(settings)
     started = services(settings, run_dir)
     for service in started:
-        with service.log.open("wb") as log:
-            service.process = subprocess.Popen(
-                service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        launch(service, env)
     return started
+
+
+def launch(service: Service, env: dict[str, str], mode: str = "wb") -> None:
+    """Start one service in its own session, its output going to its log file."""
+    with service.log.open(mode) as log:
+        service.process = subprocess.Popen(
+            service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stop(started: list[Service], grace: float = 15.0) -> None:

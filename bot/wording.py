@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-STRENGTHS = ("must_not", "must", "should_not", "should", "may", "information")
 STRENGTH_LABELS = {
     "must_not": "MUST NOT",
     "must": "MUST",

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-
 import httpx
 import pytest
 
 from bot import stack
 from bot.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bot.stack import free_port
 
 
 class RunningStack:
@@ -29,12 +21,7 @@ class RunningStack:
 
     def restart(self, name: str) -> None:
         """Start a stopped service again and wait until the stack is healthy."""
-        service = self.service(name)
-        with service.log.open("ab") as log:
-            service.process = subprocess.Popen(
-                service.command, cwd=stack.ROOT, env=stack.child_environment(self.settings),
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+        stack.launch(self.service(name), stack.child_environment(self.settings), mode="ab")
         stack.wait_ready(self.settings, self.services, timeout=120)
 
     def chat(self, message, role="staff", sender="e2e-user"):
