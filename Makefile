@@ -22,6 +22,7 @@ run: setup  ## start Rasa, the action server and the gateway; Ctrl-C stops all t
 	@.venv/bin/policybot run
 
 test: setup  ## run the whole test suite (starts the real servers on free loopback ports)
+	@scripts/test-tools.sh
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup  ## print retrieval quality, latency, memory and start-up figures

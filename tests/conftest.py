@@ -55,3 +55,21 @@ def policies():
     from bot.corpus import load_corpus
 
     return load_corpus(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session, on a free loopback port."""
+    from tests.postgres import LocalPostgres
+
+    server = LocalPostgres().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty incident database: a SQLite file, then a database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    return request.getfixturevalue("postgres_server").new_database()

@@ -1,0 +1,102 @@
+"""The incident database: one engine per process, schema kept current by Alembic.
+
+SQLite by default (a file in DATA_DIR, write-ahead log, a busy timeout so concurrent writers
+wait instead of failing); PostgreSQL when DATABASE_URL names one. Nothing connects at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached or refused the work (details are logged, not shown)."""
+
+
+def new_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": 5})
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE takes the write
+    # lock up front and two writers queue behind the busy timeout instead of deadlocking.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine (and connection pool) per database per process."""
+    return new_engine(url)
+
+
+def migrate(url: str) -> None:
+    """Bring the schema up to the newest Alembic revision (safe to call again)."""
+    from alembic import command
+    from alembic.config import Config
+
+    with _migrate_lock:
+        if url in _migrated:
+            return
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["engine"] = engine_for(url)
+        try:
+            command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            log.error("database migration failed: %s", type(exc).__name__)
+            raise DatabaseUnavailable("the database could not be prepared") from None
+        _migrated.add(url)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A unit of work: committed when the block ends, rolled back whole if anything fails."""
+    factory = sessionmaker(engine_for(url), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.error("database error: %s", type(exc).__name__)
+        raise DatabaseUnavailable("the database is not available") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)

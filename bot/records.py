@@ -1,0 +1,98 @@
+"""Database tables: incident reports, their audit trail, the notification outbox, references."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+STATUSES = ("open", "acknowledged", "closed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    category: Mapped[str] = mapped_column(String(40))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    occurred_text: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    people_roles: Mapped[list] = mapped_column(JSON, default=list)
+    people_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    evidence_saved: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    reporter_name: Mapped[str] = mapped_column(String(120))
+    reporter_role: Mapped[str] = mapped_column(String(20))
+    reporter_contact: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_user: Mapped[str] = mapped_column(String(200))
+    routed_to: Mapped[list] = mapped_column(JSON, default=list)
+    action_taken: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    audit: Mapped[list["AuditEntry"]] = relationship(back_populates="incident", order_by="AuditEntry.id")
+    notifications: Mapped[list["OutboxMessage"]] = relationship(back_populates="incident", order_by="OutboxMessage.id")
+
+
+class AuditEntry(Base):
+    """Append-only: the migration adds triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="audit")
+
+
+class OutboxMessage(Base):
+    """A notification waiting to be sent; written in the same transaction as its report."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(200))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="notifications")
+
+
+class ReferenceCounter(Base):
+    """The last reference number given out in each year (INC-2026-0001, INC-2026-0002, ...)."""
+
+    __tablename__ = "reference_counters"
+    __table_args__ = (UniqueConstraint("year"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
