@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import followups
 from bot.assistant import shared_assistant
+from bot.incident_categories import for_clause
 from bot.messages import MessageProblem, clean_message
 
 log = logging.getLogger(__name__)
@@ -47,5 +49,17 @@ class ActionAnswerPolicyQuestion(Action):
             log.exception("policy lookup failed")
             dispatcher.utter_message(text=APOLOGY)
             return []
-        dispatcher.utter_message(text=answer.text, json_message=answer.payload)
+        dispatcher.utter_message(text=answer.text, buttons=report_buttons(answer.payload), json_message=answer.payload)
         return [SlotSet("last_question", question)]
+
+
+def report_buttons(payload: dict) -> list[dict]:
+    """A "Report this" button when the main clause cited is one that asks for a report."""
+    if not payload.get("covered") or not payload.get("citations"):
+        return []
+    main = payload["citations"][0]
+    category = for_clause(main["policy"], main["clause"])
+    if category is None:
+        return []
+    entity = json.dumps({"incident_category": category.key})
+    return [{"title": "Report this", "payload": f"/report_incident{entity}"}]

@@ -7,7 +7,10 @@ import json
 import logging
 import sys
 
+from bot import incident_cli
+from bot.contacts import ContactsError
 from bot.corpus import CorpusError
+from bot.database import DatabaseUnavailable
 from bot.messages import MessageProblem, clean_message
 from bot.retrieval import ROLES
 from bot.settings import Settings, describe
@@ -46,6 +49,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return stack.run(settings)
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.outbox import run_worker
+
+    logging.getLogger().setLevel(settings.LOG_LEVEL.upper())
+    return run_worker(settings)
+
+
+def _database(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database import describe_url, migrate
+
+    migrate(settings.database_url())
+    print(f"The database at {describe_url(settings.database_url())} is up to date.")
+    return 0
+
+
 def _settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, default, help_text in describe():
         print(f"{name}={getattr(settings, name)}  # {help_text} (default {default})")
@@ -63,17 +81,24 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("index", help="load policy_corpus/ and rebuild the search index").set_defaults(handler=_index)
     commands.add_parser("run", help="start Rasa, the action server and the gateway").set_defaults(handler=_run)
     commands.add_parser("settings", help="print every setting and its current value").set_defaults(handler=_settings)
+    commands.add_parser("worker", help="deliver notifications from the outbox (make run starts it)").set_defaults(
+        handler=_worker)
+    commands.add_parser("migrate", help="create or upgrade the incident database").set_defaults(handler=_database)
+    incident_cli.add_parser(commands)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     try:
         return args.handler(args, settings)
     except CorpusError as problem:
         print(f"error: policy corpus: {problem}", file=sys.stderr)
+        return 1
+    except (ContactsError, DatabaseUnavailable) as problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
 
 

@@ -74,7 +74,8 @@ def migrate(url: str) -> None:
             command.upgrade(config, "head")
         except SQLAlchemyError as exc:
             log.error("database migration failed: %s", type(exc).__name__)
-            raise DatabaseUnavailable("the database could not be prepared") from None
+            raise DatabaseUnavailable(
+                f"the database at {describe_url(url)} could not be prepared ({type(exc).__name__})") from None
         _migrated.add(url)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot import database
 from bot.contacts import Contacts, load_contacts
 from bot.incident_categories import BY_KEY
-from bot.records import STATUSES, AuditEntry, Incident, OutboxMessage, ReferenceCounter, utcnow
+from bot.records import STATUSES, AuditEntry, Incident, ReferenceCounter, utcnow
 from bot.settings import Settings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import httpx
 
@@ -24,11 +25,17 @@ class BotMessage:
     def as_json(self) -> dict:
         body = {"text": self.text, "citations": list(self.citations), "buttons": list(self.buttons)}
         if self.data is not None:
-            body["covered"] = self.data.get("covered")
-            body["notices"] = self.data.get("notices", [])
-            if self.data.get("contact"):
-                body["contact"] = self.data["contact"]
+            if "covered" in self.data:
+                body["covered"] = self.data.get("covered")
+                body["notices"] = self.data.get("notices", [])
+            for key in ("contact", "incident"):
+                if self.data.get(key):
+                    body[key] = self.data[key]
         return body
+
+    @property
+    def forget_conversation(self) -> bool:
+        return bool(self.data and self.data.get("forget_conversation"))
 
 
 def shape(raw: list[dict]) -> list[BotMessage]:
@@ -53,10 +60,29 @@ def shape(raw: list[dict]) -> list[BotMessage]:
     return shaped
 
 
+FRESH_CONVERSATION = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+                      {"event": "action", "name": "action_listen"}]
+
+
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None,
+                 token: str = ""):
         self.base_url = base_url.rstrip("/")
+        self.token = token
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def forget(self, sender: str) -> bool:
+        """Replace a conversation's history in Rasa with a fresh start (after a report: no details kept)."""
+        url = f"{self.base_url}/conversations/{quote(sender, safe=':')}/tracker/events"
+        try:
+            response = await self.http.put(url, json=FRESH_CONVERSATION, params={"token": self.token})
+        except httpx.HTTPError as exc:
+            log.error("could not clear a finished report from Rasa's tracker: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.error("could not clear a finished report from Rasa's tracker: HTTP %s", response.status_code)
+            return False
+        return True
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
         url = f"{self.base_url}/webhooks/rest/webhook"
@@ -76,7 +102,10 @@ class RasaClient:
         if not isinstance(raw, list):
             log.error("Rasa answered with unexpected JSON (%s)", type(raw).__name__)
             raise RasaUnavailable
-        return shape([m for m in raw if isinstance(m, dict)])
+        messages = shape([m for m in raw if isinstance(m, dict)])
+        if any(m.forget_conversation for m in messages):
+            await self.forget(sender)
+        return messages
 
     async def up(self, url: str) -> bool:
         try:

@@ -73,7 +73,7 @@ def has_image(text: str) -> bool:
 
 def read_yes_no(text: str) -> bool:
     lowered = text.strip().lower()
-    if re.match(r"^(y|yes|yeah|yep|yup|correct|right|true|it is|they are|send( it)?|save( it)?|confirm\w*|ok(ay)?)\b", lowered):
+    if re.match(r"^(y|yes|yeah|yep|yup|correct|right|true|it is|they are|send|save|confirm\w*|ok(ay)?)\b", lowered):
         return True
     if re.match(r"^(n|no|nope|nah|not|false|none|nobody|no one|i don'?t think so)\b", lowered):
         return False

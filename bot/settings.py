@@ -32,12 +32,12 @@ class Settings:
         ".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute)."
     )
     LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and the outbox worker (DEBUG, INFO, WARNING).")
-    DATA_DIR: str = _setting("var", "Folder for the SQLite database (relative to the project folder or absolute; git-ignored).")
+    DATA_DIR: str = _setting("var", "Folder of the SQLite database (relative to the project folder or absolute).")
     DATABASE_URL: str = _setting(
         "", "SQLAlchemy URL of the incident database, e.g. postgresql+psycopg://user@host/db; empty means SQLite in DATA_DIR."
     )
     SCHOOL_TIMEZONE: str = _setting("Europe/London", "Time zone for reading and showing the times of incidents.")
-    CONTACTS_FILE: str = _setting("policy_corpus/contacts.yml", "Who is told about each kind of report (see the file's comments).")
+    CONTACTS_FILE: str = _setting("policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file).")
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
     SMTP_PORT: int = _setting(25, "Port of the SMTP server.")
     SMTP_STARTTLS: bool = _setting(False, "Use STARTTLS with the SMTP server (true/false).")
@@ -45,9 +45,9 @@ class Settings:
     SMTP_PASSWORD: str = _setting("", "SMTP password (from the environment only, never from a file in the repository).")
     SMTP_FROM: str = _setting("policy-assistant@localhost", "Sender address of notification emails.")
     OUTBOX_POLL_SECONDS: float = _setting(2.0, "How often the outbox worker looks for notifications to send.")
-    OUTBOX_RETRY_SECONDS: float = _setting(30.0, "First wait before re-sending a failed notification; doubles each time, up to an hour.")
-    OUTBOX_MAX_ATTEMPTS: int = _setting(10, "Attempts before a notification is marked failed (shown by `policybot incidents show`).")
-    RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API (used to forget a submitted report); made per run when empty.")
+    OUTBOX_RETRY_SECONDS: float = _setting(30.0, "First wait before re-sending a failed notification; doubles each time.")
+    OUTBOX_MAX_ATTEMPTS: int = _setting(10, "Attempts before a notification is marked failed.")
+    RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API; a new one is made for each run when empty.")
 
     def database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in DATA_DIR."""

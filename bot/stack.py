@@ -1,8 +1,10 @@
-"""`make run`: start Rasa, the action server and the gateway; stop all three on Ctrl-C."""
+"""`make run`: start Rasa, the action server, the gateway and the outbox worker; stop them on Ctrl-C."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,7 +17,9 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bot.settings import ROOT, Settings
+from bot.contacts import ContactsError
+from bot.database import DatabaseUnavailable
+from bot.settings import ROOT, Settings, describe
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
 RUN_DIR = ROOT / ".run"
@@ -41,6 +45,7 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
             str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
             "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
             "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
+            "--enable-api", "--auth-token", settings.RASA_TOKEN,
         ], logs / "rasa.log"),
         Service("actions", [
             py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL)),
@@ -49,14 +54,19 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
             py, "-m", "uvicorn", "bot.gateway:create_app", "--factory", "--host", settings.GATEWAY_HOST,
             "--port", str(settings.GATEWAY_PORT), "--no-access-log", "--log-level", settings.LOG_LEVEL.lower(),
         ], logs / "gateway.log"),
+        Service("worker", [py, "-m", "bot.cli", "worker"], logs / "worker.log"),
     ]
+
+
+def with_token(settings: Settings) -> Settings:
+    """The settings, with a fresh token for Rasa's loopback API unless one is set."""
+    return settings if settings.RASA_TOKEN else dataclasses.replace(settings, RASA_TOKEN=secrets.token_urlsafe(24))
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
+    env.update({name: str(getattr(settings, name)) for name, _, _ in describe()})
     env.update({
-        "ACTION_SERVER_URL": settings.ACTION_SERVER_URL,
-        "RASA_URL": settings.RASA_URL,
         "SANIC_HOST": "127.0.0.1",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
@@ -74,9 +84,22 @@ def write_endpoints(settings: Settings, run_dir: Path) -> Path:
     return path
 
 
+def prepare_storage(settings: Settings) -> None:
+    """Check the contacts file and bring the database schema up to date before anything starts."""
+    from bot.contacts import load_contacts
+    from bot.database import migrate
+
+    load_contacts(settings.path(settings.CONTACTS_FILE))
+    migrate(settings.database_url())
+
+
 def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
+    """Launch every service (settings must come from with_token)."""
     if not MODEL.exists():
         raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
+    if not settings.RASA_TOKEN:
+        raise ValueError("start() needs settings from with_token()")
+    prepare_storage(settings)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     write_endpoints(settings, run_dir)
     env = child_environment(settings)
@@ -139,12 +162,20 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
 
 
 def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
-    settings = settings or Settings.from_env()
+    settings = with_token(settings or Settings.from_env())
     began = time.monotonic()
-    started = start(settings)
+    try:
+        started = start(settings)
+    except (ContactsError, DatabaseUnavailable) as problem:
+        print(f"Could not start: {problem}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        print(f"Starting Rasa, the action server and the gateway (logs in {RUN_DIR / 'logs'}) ...", flush=True)
+        print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
+              flush=True)
+        if not settings.SMTP_HOST:
+            print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
+                  "notifications wait in the outbox until it is.", flush=True)
         wait_ready(settings, started, timeout)
         print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
               "in a browser; press Ctrl-C to stop.", flush=True)

@@ -1,6 +1,13 @@
-"""Start the real Rasa server, action server and gateway once per test session."""
+"""Start the real Rasa server, action server, gateway and outbox worker once per test session,
+with the incident database on a real PostgreSQL server and email going to a real SMTP server."""
 
 from __future__ import annotations
+
+import mailbox
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,9 +17,40 @@ from bot.settings import Settings
 from bot.stack import free_port
 
 
+class SmtpServer:
+    """aiosmtpd in its own process, storing what it receives in a Maildir."""
+
+    def __init__(self, folder: Path):
+        self.port = free_port()
+        self.maildir = folder / "maildir"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+             "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
+            stdout=subprocess.DEVNULL, stderr=(folder / "smtp.log").open("wb"),
+        )
+
+    def messages(self) -> list:
+        if not self.maildir.exists():
+            return []
+        return list(mailbox.Maildir(self.maildir, create=False))
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages() if predicate(m)]
+            if found:
+                return found
+            time.sleep(0.25)
+        return []
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
 class RunningStack:
-    def __init__(self, settings: Settings, services: list[stack.Service]):
-        self.settings, self.services = settings, services
+    def __init__(self, settings: Settings, services: list[stack.Service], run_dir: Path):
+        self.settings, self.services, self.run_dir = settings, services, run_dir
         self.base = f"http://127.0.0.1:{settings.GATEWAY_PORT}"
         self.http = httpx.Client(base_url=self.base, timeout=60)
 
@@ -27,19 +65,36 @@ class RunningStack:
     def chat(self, message, role="staff", sender="e2e-user"):
         return self.http.post("/api/chat", json={"sender_id": sender, "message": message, "role": role})
 
+    def tracker(self, sender: str) -> dict:
+        """Rasa's stored conversation (loopback API, with the run's token)."""
+        response = httpx.get(f"{self.settings.RASA_URL}/conversations/web:{sender}/tracker",
+                             params={"token": self.settings.RASA_TOKEN, "include_events": "ALL"}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory):
-    settings = Settings(
+def smtp_server(tmp_path_factory):
+    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory, postgres_server, smtp_server):
+    settings = stack.with_token(Settings(
         GATEWAY_PORT=free_port(),
         RASA_URL=f"http://127.0.0.1:{free_port()}",
         ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",
-    )
+        DATABASE_URL=postgres_server.new_database(),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
+        OUTBOX_POLL_SECONDS=0.5, OUTBOX_RETRY_SECONDS=1.0,
+    ))
     run_dir = tmp_path_factory.mktemp("stack")
     services = stack.start(settings, run_dir)
     try:
         stack.wait_ready(settings, services, timeout=240)
-        running = RunningStack(settings, services)
+        running = RunningStack(settings, services, run_dir)
         yield running
         running.http.close()
     finally:

@@ -1,0 +1,278 @@
+"""Rasa custom actions for incident reports: start, validate, confirm, submit, cancel.
+
+Thin adapters: reading answers is bot.report_form, saving is bot.incidents. Nothing a reporter
+types is logged. After a report is saved or cancelled its slots are cleared and the gateway is
+told to forget the conversation, so no details stay in Rasa's tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot import report_form
+from bot.database import DatabaseUnavailable
+from bot.incident_categories import BY_KEY, CATEGORIES, CYBERBULLYING_OUTSIDE_SCHOOL, detect, from_answer, questions_for
+from bot.incidents import IncidentService
+from bot.report_form import AnswerProblem
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = ("incident_danger", "incident_category", "incident_when", "incident_where", "incident_people",
+              "incident_description", "incident_evidence", "reporter_name", "reporter_role", "reporter_contact",
+              "incident_confirmed", "incident_key", "requested_slot")
+DANGER_FIRST = (
+    "If anyone is in immediate danger, call 999 now. Then tell the Designated Safeguarding Lead (DSL) in "
+    "person straight away; don't wait for this report. I've marked this report URGENT."
+)
+PRIVACY = (
+    "I'll take your report in a few short questions. What I keep: your answers, your name and how to "
+    "contact you. Who sees it: only the people the policy names for this kind of report (for example the "
+    "head teacher or the Designated Safeguarding Lead). It is kept in the school's incident records for as "
+    "long as the school's safeguarding records policy says, and is never deleted through this chat. Say "
+    "\"cancel\" at any time and nothing is saved."
+)
+NO_IMAGES = ("Please don't send pictures, screenshots or videos here. Describe what you saw in words; the "
+             "school will tell you how to keep any evidence safely.")
+SAVE_FAILED = (
+    "Sorry, I couldn't save your report just now: the school's incident system is not answering. Nothing "
+    "has been lost: your answers are kept in this conversation. Press \"Try again\" (or type \"try again\") "
+    "in a minute. If a child is in danger, call 999 and tell the Designated Safeguarding Lead in person now."
+)
+
+
+@lru_cache(maxsize=1)
+def incident_service() -> IncidentService:
+    return IncidentService(Settings.from_env())
+
+
+def channel_of(tracker: Tracker) -> tuple[str, str]:
+    sender = tracker.sender_id or "unknown"
+    return (sender.split(":", 1)[0] if ":" in sender else "web"), sender
+
+
+def clear_report() -> list[dict]:
+    return [SlotSet(name, None) for name in FORM_SLOTS]
+
+
+class ActionStartIncidentReport(Action):
+    def name(self) -> str:
+        return "action_start_incident_report"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        text = tracker.latest_message.get("text") or ""
+        category = BY_KEY.get(tracker.get_slot("incident_category") or "") or detect(text)
+        events = clear_report() + [SlotSet("incident_key", uuid.uuid4().hex)]
+        if report_form.mentions_danger(text):
+            dispatcher.utter_message(text=DANGER_FIRST)
+            events.append(SlotSet("incident_danger", True))
+        dispatcher.utter_message(text=PRIVACY)
+        if category:  # its guidance is said when the form validates it, next
+            events.append(SlotSet("incident_category", category.key))
+        if report_form.has_image(text):
+            dispatcher.utter_message(text=NO_IMAGES)
+        role = (tracker.latest_message.get("metadata") or {}).get("role")
+        if role in {"staff", "parent", "pupil"}:
+            events.append(SlotSet("reporter_role", role))
+        return events
+
+
+class ValidateIncidentReportForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_incident_report_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        if tracker.slots.get("incident_confirmed") is False:  # cancelled: ask nothing more
+            return []
+        return questions_for(tracker.slots.get("incident_category"))
+
+    @staticmethod
+    def _read(slot: str, value: Any, reader, dispatcher: CollectingDispatcher) -> dict:
+        text = str(value or "")
+        if report_form.is_cancel(text):
+            return {slot: None, "incident_confirmed": False}
+        try:
+            return {slot: reader(text)}
+        except AnswerProblem as problem:
+            dispatcher.utter_message(text=str(problem))
+            return {slot: None}
+
+    def validate_incident_danger(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        if isinstance(value, bool):  # already answered: set when the report was started
+            return {"incident_danger": value}
+        result = self._read("incident_danger", value, report_form.read_yes_no, dispatcher)
+        if result.get("incident_danger") is True:
+            dispatcher.utter_message(text=DANGER_FIRST)
+        return result
+
+    def validate_incident_category(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        def read(text: str) -> str:
+            category = from_answer(text)
+            if category is None:
+                raise AnswerProblem("Please choose one of the kinds of report (the buttons), or say \"something else\".")
+            if category.guidance:
+                dispatcher.utter_message(text=category.guidance)
+            return category.key
+        return self._read("incident_category", value, read, dispatcher)
+
+    def validate_incident_when(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        zone = incident_service().zone
+        return self._read("incident_when", value, lambda t: report_form.read_when(t, zone), dispatcher)
+
+    def validate_incident_where(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        result = self._read("incident_where", value, report_form.read_where, dispatcher)
+        if result.get("incident_where") == "outside" and tracker.slots.get("incident_category") == "cyberbullying":
+            dispatcher.utter_message(text=CYBERBULLYING_OUTSIDE_SCHOOL)
+        return result
+
+    def validate_incident_people(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        def read(text: str) -> str:
+            report_form.read_people(text)
+            return report_form.read_text(text, "who was involved", 2, 300)
+        return self._read("incident_people", value, read, dispatcher)
+
+    def validate_incident_description(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        longest = incident_service().settings.MAX_MESSAGE_CHARS
+        result = self._read("incident_description", value,
+                            lambda t: report_form.read_text(t, "what happened", 10, longest), dispatcher)
+        if result.get("incident_description") and report_form.mentions_danger(str(value)) \
+                and tracker.slots.get("incident_danger") is not True:
+            dispatcher.utter_message(text=DANGER_FIRST)
+            result["incident_danger"] = True
+        return result
+
+    def validate_incident_evidence(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        result = self._read("incident_evidence", value, report_form.read_evidence, dispatcher)
+        if result.get("incident_evidence") == "no":
+            dispatcher.utter_message(text="If you still can, save screen prints of the messages or pages with the "
+                                          "time and date (D200 8.6), unless they show a sexual image of a child: "
+                                          "never copy those.")
+        return result
+
+    def validate_reporter_name(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        return self._read("reporter_name", value, lambda t: report_form.read_text(t, "your name", 2, 120), dispatcher)
+
+    def validate_reporter_role(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        return self._read("reporter_role", value, report_form.read_reporter_role, dispatcher)
+
+    def validate_reporter_contact(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        return self._read("reporter_contact", value,
+                          lambda t: report_form.read_text(t, "how the school can contact you", 3, 200), dispatcher)
+
+    def validate_incident_confirmed(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        text = str(value or "")
+        if report_form.is_cancel(text):
+            return {"incident_confirmed": False}
+        asked = questions_for(tracker.slots.get("incident_category"))
+        target = report_form.correction_target(text, asked)
+        if target:
+            dispatcher.utter_message(text="OK, let's change that.")
+            return {"incident_confirmed": None, target: None}
+        try:
+            if report_form.read_yes_no(text):
+                return {"incident_confirmed": True}
+        except AnswerProblem:
+            pass
+        dispatcher.utter_message(text="Which part would you like to change?", buttons=[
+            {"title": title, "payload": f"change {word}"} for title, word in CHANGE_BUTTONS if word in _asked_words(asked)
+        ])
+        return {"incident_confirmed": None}
+
+
+CHANGE_BUTTONS = (("When", "the date"), ("Where", "where"), ("Who", "who was involved"),
+                  ("What happened", "what happened"), ("Evidence", "evidence"), ("My name", "my name"),
+                  ("My contact", "contact"))
+_WORD_SLOTS = {"the date": "incident_when", "where": "incident_where", "who was involved": "incident_people",
+               "what happened": "incident_description", "evidence": "incident_evidence", "my name": "reporter_name",
+               "contact": "reporter_contact"}
+
+
+def _asked_words(asked: list[str]) -> set[str]:
+    return {word for word, slot in _WORD_SLOTS.items() if slot in asked}
+
+
+class ActionAskIncidentCategory(Action):
+    def name(self) -> str:
+        return "action_ask_incident_category"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(text="What kind of thing are you reporting?", buttons=[
+            {"title": c.label, "payload": c.key} for c in CATEGORIES
+        ])
+        return []
+
+
+class ActionAskIncidentConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_incident_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(text=report_form.summary(tracker.slots, incident_service().zone), buttons=[
+            {"title": "Yes, send it", "payload": "yes"}, {"title": "Change something", "payload": "change"},
+            {"title": "Cancel", "payload": "cancel"},
+        ])
+        return []
+
+
+class ActionSubmitIncidentReport(Action):
+    def name(self) -> str:
+        return "action_submit_incident_report"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if tracker.get_slot("incident_confirmed") is not True or not tracker.get_slot("incident_key"):
+            return cancel(dispatcher, tracker)
+        service = incident_service()
+        channel, user = channel_of(tracker)
+        try:
+            draft = report_form.draft_from_slots(tracker.slots, channel, user, service.zone)
+            incident = service.submit(draft, tracker.get_slot("incident_key"))
+        except DatabaseUnavailable:
+            log.error("an incident report could not be saved; the reporter was asked to try again")
+            dispatcher.utter_message(text=SAVE_FAILED, buttons=[
+                {"title": "Try again", "payload": "/submit_report"}, {"title": "Cancel", "payload": "/cancel_report"}])
+            return []
+        except (KeyError, ValueError, AnswerProblem):
+            dispatcher.utter_message(text="Sorry, part of your report went missing, so I haven't saved it. "
+                                          "Please start again with \"I need to report something\".")
+            return clear_report()
+        people = [service.contacts.people[key].name for key in incident.routed_to]
+        log.info("incident %s saved (%s)", incident.reference, incident.category)
+        dispatcher.utter_message(text=_thanks(incident.reference, incident.urgent, people), json_message={
+            "incident": {"reference": incident.reference, "urgent": incident.urgent, "routed_to": people},
+            "forget_conversation": True,
+        })
+        return clear_report()
+
+
+def _thanks(reference: str, urgent: bool, people: list[str]) -> str:
+    text = (f"Thank you. Your report is saved as {reference} and has been sent to {', '.join(people)}. "
+            "Keep the reference: the school will use it if they contact you. The details are now cleared "
+            "from this chat.")
+    if urgent:
+        text = "If you haven't yet: call 999 and tell the DSL in person now. " + text
+    return text
+
+
+def cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+    if any(tracker.get_slot(s) is not None for s in FORM_SLOTS if s != "incident_confirmed"):
+        dispatcher.utter_message(text="Cancelled. Nothing was saved, and what you typed is cleared from this chat.",
+                                 json_message={"forget_conversation": True})
+    else:
+        dispatcher.utter_message(text="There's no report in progress. Say \"I need to report something\" to start one.")
+    return clear_report()
+
+
+class ActionCancelIncidentReport(Action):
+    def name(self) -> str:
+        return "action_cancel_incident_report"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return cancel(dispatcher, tracker)
