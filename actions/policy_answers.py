@@ -54,11 +54,11 @@ class ActionAnswerPolicyQuestion(Action):
 
 
 def report_buttons(payload: dict) -> list[dict]:
-    """A "Report this" button when the main clause cited is one that asks for a report."""
-    if not payload.get("covered") or not payload.get("citations"):
+    """A "Report this" button when the answer cites a clause that asks for a report."""
+    if not payload.get("covered"):
         return []
-    main = payload["citations"][0]
-    category = for_clause(main["policy"], main["clause"])
+    found = (for_clause(c["policy"], c["clause"]) for c in payload.get("citations", []))
+    category = next((c for c in found if c is not None), None)
     if category is None:
         return []
     entity = json.dumps({"incident_category": category.key})

@@ -15,7 +15,7 @@ from bot.records import Incident, OutboxMessage
 
 def subject_for(incident: Incident) -> str:
     urgency = "URGENT: " if incident.urgent else ""
-    return f"{urgency}{incident.reference}: new {BY_KEY[incident.category].label.lower()} report"
+    return f"{urgency}New report {incident.reference}: {BY_KEY[incident.category].label}"
 
 
 def body_for(incident: Incident, person: Person, zone: ZoneInfo) -> str:

@@ -77,3 +77,16 @@ def test_a_broken_index_is_an_apology_not_a_crash(monkeypatch):
     monkeypatch.setattr("actions.policy_answers.shared_assistant", lambda: Broken())
     messages, events = run(make_tracker("can I friend a parent?"))
     assert "can't look that up" in messages[0]["text"] and "999" in messages[0]["text"] and events == []
+
+
+def test_report_buttons_only_for_clauses_that_ask_for_a_report():
+    from actions.policy_answers import report_buttons
+
+    def payload(*clauses, covered=True):
+        return {"covered": covered, "citations": [{"policy": "D200", "clause": c} for c in clauses]}
+
+    assert report_buttons(payload("5.3")) == []
+    assert report_buttons(payload("5.3", "5.4")) == [
+        {"title": "Report this", "payload": '/report_incident{"incident_category": "friend_request"}'}]
+    assert report_buttons(payload("9.1"))[0]["payload"].endswith('"sexting"}')
+    assert report_buttons(payload("5.4", covered=False)) == []

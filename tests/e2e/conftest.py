@@ -4,6 +4,7 @@ with the incident database on a real PostgreSQL server and email going to a real
 from __future__ import annotations
 
 import mailbox
+import socket
 import subprocess
 import sys
 import time
@@ -20,14 +21,24 @@ from bot.stack import free_port
 class SmtpServer:
     """aiosmtpd in its own process, storing what it receives in a Maildir."""
 
-    def __init__(self, folder: Path):
-        self.port = free_port()
+    def __init__(self, folder: Path, port: int | None = None):
+        self.port = port or free_port()
         self.maildir = folder / "maildir"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
              "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
             stdout=subprocess.DEVNULL, stderr=(folder / "smtp.log").open("wb"),
         )
+
+    def wait_ready(self, timeout: float = 15.0) -> "SmtpServer":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the SMTP server did not start on port {self.port}")
 
     def messages(self) -> list:
         if not self.maildir.exists():
@@ -75,7 +86,7 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 def smtp_server(tmp_path_factory):
-    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
+    server = SmtpServer(tmp_path_factory.mktemp("smtp")).wait_ready()
     yield server
     server.stop()
 

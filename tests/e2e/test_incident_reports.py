@@ -1,0 +1,173 @@
+"""Incident reports end to end: /api/chat -> Rasa -> action server -> PostgreSQL -> outbox -> SMTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.incidents import IncidentService
+
+pytestmark = pytest.mark.stack
+
+FRIEND_REQUEST = [
+    ("a pupil sent me a friend request", "immediate danger"),
+    ("no", "When did it happen"),
+    ("yesterday at 3pm", "Who was involved"),
+    ("a Year 6 pupil", "What happened"),
+    ("Jamie in Year 6 sent me a friend request on Instagram at 9pm", "evidence"),
+    ("yes", "your name"),
+    ("Sam Jones", "contact you"),
+    ("sam.jones@school.example", "Here is your report"),
+]
+
+
+def texts(response) -> str:
+    assert response.status_code == 200, response.text
+    return "\n".join(m["text"] for m in response.json()["messages"])
+
+
+def converse(stack, sender: str, steps, role: str = "staff") -> list[str]:
+    """Send each message and check each reply mentions what it should; the replies."""
+    replies = []
+    for message, expected in steps:
+        reply = texts(stack.chat(message, role=role, sender=sender))
+        assert expected.lower() in reply.lower(), f"after {message!r} expected {expected!r} in:\n{reply}"
+        replies.append(reply)
+    return replies
+
+
+def saved_reference(response) -> str:
+    incident = next(m["incident"] for m in response.json()["messages"] if m.get("incident"))
+    return incident["reference"]
+
+
+@pytest.fixture(scope="module")
+def incidents(running_stack) -> IncidentService:
+    return IncidentService(running_stack.settings)
+
+
+def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(running_stack, incidents, smtp_server):
+    converse(running_stack, "rep-happy", FRIEND_REQUEST)
+    response = running_stack.chat("yes", sender="rep-happy")
+    reference = saved_reference(response)
+    assert "Elena Ponsen (Headteacher)" in texts(response)
+
+    incident = incidents.get(reference)
+    assert incident.category == "friend_request" and incident.status == "open" and not incident.urgent
+    assert incident.reporter_name == "Sam Jones" and incident.reporter_role == "staff"
+    assert incident.occurred_text.endswith("at 15:00") and incident.people_roles == ["pupil"]
+    assert incident.channel_user == "web:rep-happy" and incident.routed_to == ["headteacher"]
+    assert [a.action for a in incident.audit] == ["created"]
+    [note] = incident.notifications
+    assert note.recipient == "headteacher@norrisbank.example"
+
+    [email] = smtp_server.wait_for(lambda m: reference in m["Subject"])
+    body = email.get_payload(decode=True).decode()
+    assert "headteacher@norrisbank.example" in email["To"] and reference in body
+    assert "friend or contact staff" in " ".join(email["Subject"].split())
+    assert "Jamie" not in body and "Instagram" not in body and "Sam Jones" not in body
+    assert incidents.get(reference).notifications[0].status == "sent"
+
+    # Nothing the reporter typed stays in Rasa's tracker or in any log.
+    assert "Jamie" not in json.dumps(running_stack.tracker("rep-happy"))
+    for log in (running_stack.run_dir / "logs").glob("*.log"):
+        assert "Jamie" not in log.read_text(errors="replace"), log.name
+
+    # A repeated "yes" or "try again" after saving creates nothing new.
+    assert "no report in progress" in texts(running_stack.chat("try again", sender="rep-happy"))
+    assert len([i for i in incidents.list() if i.channel_user == "web:rep-happy"]) == 1
+
+
+def test_cancel_part_way_saves_nothing_and_clears_the_conversation(running_stack, incidents):
+    before = len(incidents.list())
+    converse(running_stack, "rep-cancel", FRIEND_REQUEST[:4] + [("cancel", "Nothing was saved")])
+    assert len(incidents.list()) == before
+    assert "Year 6" not in json.dumps(running_stack.tracker("rep-cancel"))
+
+
+def test_a_correction_before_saving_is_what_gets_saved(running_stack, incidents):
+    converse(running_stack, "rep-fix", FRIEND_REQUEST + [
+        ("change the date", "When did it happen"),
+        ("today at 8am", "Here is your report"),
+    ])
+    reference = saved_reference(running_stack.chat("yes", sender="rep-fix"))
+    assert incidents.get(reference).occurred_text.endswith("at 08:00")
+
+
+def test_impossible_and_future_dates_are_refused_kindly(running_stack):
+    converse(running_stack, "rep-dates", FRIEND_REQUEST[:2] + [
+        ("31 February", "couldn't read that as a date"),
+        ("tomorrow at noon", "in the future"),
+        ("yesterday", "Who was involved"),
+    ])
+
+
+def test_sexting_refuses_images_and_goes_to_the_dsl(running_stack, incidents):
+    replies = converse(running_stack, "rep-sexting", [
+        ("a pupil shared nudes of another pupil", "Do not ask for, open, save, copy or forward any image"),
+        ("no", "When did it happen"),
+        ("this morning", "Where did it happen"),
+        ("on school premises", "Who was involved"),
+        ("two Year 5 pupils", "What happened"),
+        ("here it is https://example.com/photo.jpg", "don't send pictures"),
+        ("A pupil said a picture of another pupil is being passed round", "your name"),
+        ("Alex Smith", "contact you"),
+        ("alex@school.example", "Here is your report"),
+    ])
+    assert "evidence" not in "\n".join(replies[1:]).lower()  # never asks anyone to keep copies
+    reference = saved_reference(running_stack.chat("yes", sender="rep-sexting"))
+    incident = incidents.get(reference)
+    assert incident.category == "sexting" and incident.routed_to == ["dsl"]
+    assert "photo.jpg" not in incident.description
+    assert [n.recipient for n in incident.notifications] == ["dsl@norrisbank.example"]
+
+
+def test_immediate_danger_says_999_first_and_marks_the_report_urgent(running_stack, incidents, smtp_server):
+    response = running_stack.chat("I need to report something, a pupil is in danger right now", sender="rep-danger",
+                                  role="parent")
+    first = response.json()["messages"][0]["text"]
+    assert "call 999" in first and "in person" in first
+    converse(running_stack, "rep-danger", [
+        ("cyberbullying", "When did it happen"),
+        ("just now", "Where did it happen"),
+        ("outside school", "8.3 and 8.4"),
+        ("an ex-pupil", "What happened"),
+        ("An ex-pupil is threatening a pupil in messages and says he will meet him tonight", "evidence"),
+        ("yes", "your name"),
+        ("Chris Doe", "contact you"),
+        ("0161 496 0000", "YES (urgent)"),
+    ], role="parent")
+    response = running_stack.chat("yes", sender="rep-danger", role="parent")
+    assert "call 999" in texts(response)
+    incident = incidents.get(saved_reference(response))
+    assert incident.urgent and incident.immediate_danger and incident.routed_to == ["dsl", "senior_leadership"]
+    assert incident.people_roles == ["ex-pupil"] and incident.location == "outside"
+    emails = smtp_server.wait_for(lambda m: incident.reference in m["Subject"])
+    assert len(emails) == 2 and all(m["Subject"].startswith("URGENT") for m in emails)
+
+
+def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_stack, incidents, postgres_server):
+    converse(running_stack, "rep-dbdown", FRIEND_REQUEST)
+    postgres_server.stop()
+    try:
+        response = running_stack.chat("yes", sender="rep-dbdown")
+        assert "couldn't save your report" in texts(response)
+        assert {"title": "Try again", "payload": "/submit_report"} in response.json()["messages"][0]["buttons"]
+    finally:
+        postgres_server.start()
+    response = running_stack.chat("/submit_report", sender="rep-dbdown")
+    reference = saved_reference(response)
+    saved = [i for i in incidents.list() if i.channel_user == "web:rep-dbdown"]
+    assert [i.reference for i in saved] == [reference]
+    assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 1
+
+
+def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):
+    response = running_stack.chat("a Year 6 added me on Instagram, what do I do?", sender="rep-button")
+    (message,) = response.json()["messages"]
+    assert {"5.4", "6.3"} & {c["clause"] for c in message["citations"]}
+    [button] = message["buttons"]
+    assert button["title"] == "Report this"
+    reply = texts(running_stack.chat(button["payload"], sender="rep-button"))
+    assert "D200 5.4 and 6.3" in reply and "immediate danger" in reply and "What kind" not in reply
