@@ -27,7 +27,8 @@ REPORTER_ROLES = {"staff": r"\b(staff|teacher|ta|colleague|volunteer|governor)\b
                   "parent": r"\b(parent|carer|mum|mom|dad|guardian)\b",
                   "pupil": r"\b(pupil|student|child|i'?m in year)\b"}
 LOCATIONS = {
-    "premises": r"\b(on (school )?premises|in school|at school|in (the )?(classroom|playground|lesson|ict suite)|on (a|the) school)\b",
+    "premises": r"\b(on (school )?premises|in school|at school|in (the )?(classroom|playground|lesson|ict suite)|"
+                r"on (a|the) school)\b",
     "school_day": r"\b(school day|school hours|during (the )?day|at break|lunch ?time|in (a )?lesson)\b",
     "outside": r"\b(outside|at home|evening|weekend|night|holiday|after school|out of school)\b",
     "not_sure": r"\b(not sure|don'?t know|unsure)\b",

@@ -37,7 +37,9 @@ class Settings:
         "", "SQLAlchemy URL of the incident database, e.g. postgresql+psycopg://user@host/db; empty means SQLite in DATA_DIR."
     )
     SCHOOL_TIMEZONE: str = _setting("Europe/London", "Time zone for reading and showing the times of incidents.")
-    CONTACTS_FILE: str = _setting("policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file).")
+    CONTACTS_FILE: str = _setting(
+        "policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file)."
+    )
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
     SMTP_PORT: int = _setting(25, "Port of the SMTP server.")
     SMTP_STARTTLS: bool = _setting(False, "Use STARTTLS with the SMTP server (true/false).")
