@@ -91,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bot.database").setLevel(logging.CRITICAL)  # its problems are printed below, once
     settings = Settings.from_env()
     try:
         return args.handler(args, settings)

@@ -75,7 +75,7 @@ def migrate(url: str) -> None:
         except SQLAlchemyError as exc:
             log.error("database migration failed: %s", type(exc).__name__)
             raise DatabaseUnavailable(
-                f"the database at {describe_url(url)} could not be prepared ({type(exc).__name__})") from None
+                f"the database at {describe_url(url)} could not be reached or prepared ({type(exc).__name__})") from None
         _migrated.add(url)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # Questions every report needs, in the order they are asked (danger is always first).
 ALWAYS = ("incident_danger", "incident_category", "incident_when", "incident_description",
           "reporter_name", "reporter_role", "reporter_contact")
+ALL_EXTRAS = ("incident_where", "incident_people", "incident_evidence")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ CYBERBULLYING_OUTSIDE_SCHOOL = (
 
 def questions_for(category_key: str | None) -> list[str]:
     """The form's questions for a category, in asking order (all of them while it is unknown)."""
-    extras = BY_KEY[category_key].extra_questions if category_key in BY_KEY else ()
+    extras = BY_KEY[category_key].extra_questions if category_key in BY_KEY else ALL_EXTRAS
     ordered = ["incident_danger", "incident_category", "incident_when", "incident_where", "incident_people",
                "incident_description", "incident_evidence", "reporter_name", "reporter_role", "reporter_contact"]
     return [q for q in ordered if q in ALWAYS or q in extras] + ["incident_confirmed"]

@@ -6,6 +6,7 @@ import re
 import yaml
 from rasa_sdk import Action
 
+import actions.incident_report as incident_report
 import actions.policy_answers as policy_answers
 from tests.conftest import ROOT
 
@@ -13,8 +14,8 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def action_classes():
-    return [c for _, c in inspect.getmembers(policy_answers, inspect.isclass)
-            if issubclass(c, Action) and c is not Action and not inspect.isabstract(c)]
+    return [c for module in (policy_answers, incident_report) for _, c in inspect.getmembers(module, inspect.isclass)
+            if issubclass(c, Action) and c.__module__.startswith("actions.") and not inspect.isabstract(c)]
 
 
 def data_text() -> str:
@@ -34,7 +35,19 @@ def test_action_names_pair_with_class_names():
 
 def test_every_response_is_used_and_every_used_response_exists():
     used = set(re.findall(r"\b(utter_[a-z_]+)", data_text()))
-    assert used == set(DOMAIN["responses"])
+    asked_by_forms = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
+    asked_by_actions = {name.replace("action_", "utter_", 1) for name in DOMAIN["actions"] if name.startswith("action_ask_")}
+    assert used | (asked_by_forms - asked_by_actions) == set(DOMAIN["responses"])
+
+
+def test_form_slots_are_asked_exactly_once_and_in_the_categories_order():
+    from bot.incident_categories import questions_for
+
+    required = DOMAIN["forms"]["incident_report_form"]["required_slots"]
+    assert required == questions_for(None)
+    for slot in required:
+        asked = [f"utter_ask_{slot}" in DOMAIN["responses"], f"action_ask_{slot}" in DOMAIN["actions"]]
+        assert asked.count(True) == 1, slot
 
 
 def test_every_intent_has_examples_and_a_rule():
