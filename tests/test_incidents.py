@@ -129,3 +129,17 @@ def test_a_failure_mid_write_leaves_nothing_half_written(service, monkeypatch):
         counts = [session.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("incidents", "audit_entries", "outbox")]
     assert counts == [0, 0, 0]
     assert service.submit(draft(), "k").reference.endswith("-0001")
+
+
+def test_sqlite_by_default_in_a_git_ignored_folder_with_wal_and_a_busy_timeout(tmp_path):
+    from bot.settings import ROOT
+
+    default = Settings().database_url()
+    assert default == f"sqlite:///{ROOT / 'var' / 'policybot.sqlite3'}"
+    assert "var/" in (ROOT / ".gitignore").read_text().split()
+    service = IncidentService(Settings(DATA_DIR=str(tmp_path / "data")))
+    service.submit(draft(), "k")
+    assert (tmp_path / "data" / "policybot.sqlite3").exists()
+    with database.engine_for(service.url).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == database.SQLITE_BUSY_TIMEOUT_MS

@@ -171,3 +171,11 @@ def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):
     assert button["title"] == "Report this"
     reply = texts(running_stack.chat(button["payload"], sender="rep-button"))
     assert "D200 5.4 and 6.3" in reply and "immediate danger" in reply and "What kind" not in reply
+
+
+def test_no_report_text_reaches_any_log(running_stack):
+    """Runs after the reports above: nothing any reporter typed is in the logs of any process."""
+    typed = ("Jamie", "passed round", "threatening a pupil", "0161 496 0000", "alex@school.example")
+    for log in (running_stack.run_dir / "logs").glob("*.log"):
+        content = log.read_text(errors="replace")
+        assert not [t for t in typed if t in content], log.name
