@@ -73,7 +73,8 @@ def stack_figures(questions) -> dict:
     ports = {"GATEWAY_PORT": free_port(), "RASA_PORT": free_port(), "ACTION_PORT": free_port()}
     env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]),
            "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}"}
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}",
+           "CHAT_LIMIT_PER_CONVERSATION": "1000", "CHAT_LIMIT_PER_ADDRESS": "1000"}
     began = time.monotonic()
     runner = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -90,9 +91,11 @@ def stack_figures(questions) -> dict:
         base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         timings = []
         with httpx.Client(timeout=60) as http:
+            conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]
             for q in questions[:60]:
                 began = time.perf_counter()
-                http.post(f"{base}/api/chat", json={"sender_id": "bench", "message": q.question, "role": q.role})
+                http.post(f"{base}/api/chat", json={"conversation_id": conversation, "message": q.question,
+                                                    "role": q.role})
                 timings.append((time.perf_counter() - began) * 1000)
         figures["chat_ms"] = timings
         figures["rss"] = resident_memory(ports)

@@ -1,4 +1,5 @@
-"""The gateway: the only public port. Web page, /api/chat and /healthz in front of Rasa."""
+"""The gateway: the only public port. Web chat page, embed script, /api/conversations,
+/api/chat and /healthz in front of Rasa."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from bot.chat_request import RequestProblem, parse_chat_request
+from bot.conversations import ConversationIds
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rate_limits import SlidingWindow
 from bot.settings import Settings
 
 log = logging.getLogger("bot.gateway")
@@ -23,8 +27,25 @@ APOLOGY = (
 )
 
 
-def _problem(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, "messages": [{"text": message}]}, status_code=status)
+SLOW_DOWN = "You're sending messages very quickly. Please wait {wait} seconds and try again."
+UNKNOWN_CONVERSATION = "This conversation has expired. Please reload the page to start a new one."
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Everything comes from this gateway: no CDN, no web fonts, no third-party requests.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'",
+}
+
+
+def _problem(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, "messages": [{"text": message}]}, status_code=status,
+                        headers=headers)
+
+
+def _page(settings: Settings) -> str:
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    return html.replace("{{MAX_MESSAGE_CHARS}}", str(settings.MAX_MESSAGE_CHARS))
 
 
 def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -37,6 +58,25 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         await app.state.rasa.close()
 
     app = FastAPI(title="Heatons Cluster policy assistant", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    conversations = ConversationIds(settings.SESSION_SECRET)
+    per_conversation = SlidingWindow(settings.CHAT_LIMIT_PER_CONVERSATION)
+    per_address = SlidingWindow(settings.CHAT_LIMIT_PER_ADDRESS)
+    page = _page(settings)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def too_fast(*waits: float) -> JSONResponse | None:
+        wait = max(waits)
+        if wait <= 0:
+            return None
+        seconds = max(1, round(wait))
+        return _problem(429, "rate_limited", SLOW_DOWN.format(wait=seconds), {"Retry-After": str(seconds)})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -44,8 +84,19 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         return _problem(503, "assistant_error", APOLOGY)
 
     @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/embed.js", include_in_schema=False)
+    async def embed() -> Response:
+        script = (STATIC / "embed.js").read_text(encoding="utf-8")
+        return Response(script, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
+
+    @app.post("/api/conversations", status_code=201)
+    async def new_conversation(request: Request) -> JSONResponse:
+        address = request.client.host if request.client else "unknown"
+        refused = too_fast(per_address.allow(address))
+        return refused or JSONResponse({"conversation_id": conversations.issue()}, status_code=201)
 
     @app.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
@@ -53,9 +104,16 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             chat = parse_chat_request(await request.body(), settings.MAX_MESSAGE_CHARS)
         except RequestProblem as problem:
             return _problem(problem.status, problem.code, str(problem))
+        sender = conversations.sender_for(chat.conversation_id)
+        if sender is None:
+            return _problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
+        address = request.client.host if request.client else "unknown"
+        refused = too_fast(per_conversation.allow(sender), per_address.allow(address))
+        if refused:
+            return refused
         metadata = {"role": chat.role, "channel": "web"}
         try:
-            messages = await app.state.rasa.send(f"web:{chat.sender_id}", chat.message, metadata)
+            messages = await app.state.rasa.send(sender, chat.message, metadata)
         except RasaUnavailable:
             return _problem(503, "assistant_unavailable", APOLOGY)
         if not messages:

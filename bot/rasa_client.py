@@ -31,6 +31,8 @@ class BotMessage:
             for key in ("contact", "incident"):
                 if self.data.get(key):
                     body[key] = self.data[key]
+            if self.forget_conversation:
+                body["cleared"] = True  # the conversation so far is forgotten; pages clear it too
         return body
 
     @property

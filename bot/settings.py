@@ -31,6 +31,9 @@ class Settings:
     INDEX_CACHE_DIR: str = _setting(
         ".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute)."
     )
+    SESSION_SECRET: str = _setting("", "Key that signs web conversation ids; a new one is made for each run when empty.")
+    CHAT_LIMIT_PER_CONVERSATION: int = _setting(20, "Messages one web conversation may send per minute.")
+    CHAT_LIMIT_PER_ADDRESS: int = _setting(60, "Messages (and new conversations) one network address may send per minute.")
     LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and the outbox worker (DEBUG, INFO, WARNING).")
     DATA_DIR: str = _setting("var", "Folder of the SQLite database (relative to the project folder or absolute).")
     DATABASE_URL: str = _setting(

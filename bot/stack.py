@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -59,8 +58,10 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
 
 
 def with_token(settings: Settings) -> Settings:
-    """The settings, with a fresh token for Rasa's loopback API unless one is set."""
-    return settings if settings.RASA_TOKEN else dataclasses.replace(settings, RASA_TOKEN=secrets.token_urlsafe(24))
+    """The settings, with a fresh token for Rasa's loopback API and a fresh key for web conversation
+    ids, unless they are set."""
+    fresh = {name: secrets.token_urlsafe(24) for name in ("RASA_TOKEN", "SESSION_SECRET") if not getattr(settings, name)}
+    return dataclasses.replace(settings, **fresh) if fresh else settings
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -157,8 +158,9 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready after {timeout:.0f} s; logs are in {started[0].log.parent}")
             time.sleep(0.5)
-        http.post(f"{base}/api/chat", json={"sender_id": f"warmup-{uuid.uuid4().hex[:8]}",
-                                           "message": "can I friend a parent?", "role": "staff"})
+        conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]
+        http.post(f"{base}/api/chat", json={"conversation_id": conversation, "message": "can I friend a parent?",
+                                           "role": "staff"})
 
 
 def run(settings: Settings | None = None, timeout: float = 240.0) -> int:

@@ -1,6 +1,7 @@
 """The gateway against a stand-in for Rasa's REST channel (httpx.MockTransport)."""
 
 import json
+import re
 
 import httpx
 import pytest
@@ -13,15 +14,21 @@ CITATION = {"policy": "D200", "clause": "5.3", "section": "Social media use - st
             "strength": "must_not", "strength_label": "MUST NOT", "label": "D200 5.3"}
 
 
-def client_for(handler) -> tuple[TestClient, list]:
+def client_for(handler, settings: Settings | None = None) -> tuple[TestClient, list]:
     seen = []
 
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return handler(request)
 
-    app = create_app(Settings(), transport=httpx.MockTransport(record))
+    app = create_app(settings or Settings(SESSION_SECRET="test-secret"), transport=httpx.MockTransport(record))
     return TestClient(app), seen
+
+
+def conversation(client: TestClient) -> str:
+    response = client.post("/api/conversations")
+    assert response.status_code == 201
+    return response.json()["conversation_id"]
 
 
 def rasa_reply(request: httpx.Request) -> httpx.Response:
@@ -37,10 +44,13 @@ def rasa_reply(request: httpx.Request) -> httpx.Response:
 def test_chat_passes_role_and_namespaced_sender_and_joins_text_with_citations():
     client, seen = client_for(rasa_reply)
     with client:
-        response = client.post("/api/chat", json={"sender_id": "abc", "message": "can I friend a parent?", "role": "staff"})
+        conversation_id = conversation(client)
+        response = client.post("/api/chat", json={"conversation_id": conversation_id, "message": "can I friend a parent?",
+                                                  "role": "staff"})
     assert response.status_code == 200
     sent = json.loads(seen[0].content)
-    assert sent == {"sender": "web:abc", "message": "can I friend a parent?", "metadata": {"role": "staff", "channel": "web"}}
+    assert sent == {"sender": f"web:{conversation_id.split('.')[0]}", "message": "can I friend a parent?",
+                    "metadata": {"role": "staff", "channel": "web"}}
     first, second = response.json()["messages"]
     assert first["text"] == "MUST NOT · D200 5.3" and first["citations"] == [CITATION]
     assert first["covered"] is True and first["notices"] == ["review"]
@@ -50,8 +60,10 @@ def test_chat_passes_role_and_namespaced_sender_and_joins_text_with_citations():
 @pytest.mark.parametrize(
     "payload, status",
     [(b"", 400), (b"\xff\xfe", 400), (b'{"message": "hi"}', 422),
-     (json.dumps({"sender_id": "a", "message": "hi", "role": "admin"}).encode(), 422),
-     (json.dumps({"sender_id": "a", "message": "x" * 10_000, "role": "parent"}).encode(), 413)],
+     (json.dumps({"conversation_id": "a", "message": "hi", "role": "admin"}).encode(), 422),
+     (json.dumps({"conversation_id": "a", "message": "x" * 10_000, "role": "parent"}).encode(), 413),
+     (json.dumps({"conversation_id": "chosen-by-me", "message": "hi", "role": "parent"}).encode(), 401),
+     (json.dumps({"conversation_id": "A" * 22 + "." + "B" * 22, "message": "hi", "role": "parent"}).encode(), 401)],
 )
 def test_bad_input_is_a_clear_4xx_and_never_reaches_rasa(payload, status):
     client, seen = client_for(rasa_reply)
@@ -76,7 +88,8 @@ def test_bad_input_is_a_clear_4xx_and_never_reaches_rasa(payload, status):
 def test_rasa_trouble_is_a_friendly_apology(handler):
     client, _ = client_for(handler)
     with client:
-        response = client.post("/api/chat", json={"sender_id": "a", "message": "hi", "role": "parent"})
+        response = client.post("/api/chat", json={"conversation_id": conversation(client), "message": "hi",
+                                                  "role": "parent"})
     assert response.status_code == 503
     assert "999" in response.json()["messages"][0]["text"]
 
@@ -92,9 +105,45 @@ def test_healthz_reports_each_dependency():
     assert response.json() == {"status": "degraded", "rasa": "up", "action_server": "down"}
 
 
-def test_the_page_is_served_and_escapes_by_construction():
+def test_the_page_and_its_assets_come_from_the_gateway_only():
     client, _ = client_for(rasa_reply)
     with client:
-        response = client.get("/")
-    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
-    assert "innerHTML" not in response.text and "textContent" in response.text
+        page = client.get("/")
+        script = client.get("/static/chat.js")
+        styles = client.get("/static/chat.css")
+        embed = client.get("/embed.js")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'maxlength="1000"' in page.text and "0 / 1000 characters" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert script.status_code == styles.status_code == embed.status_code == 200
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document.write", script.text)
+    assert "textContent" in script.text
+    for text in (page.text, script.text, styles.text, embed.text):
+        assert not re.search(r"https?://(?!ASSISTANT-ADDRESS)", text)  # no third-party address anywhere
+
+
+def test_conversation_ids_are_random_and_signed():
+    client, _ = client_for(rasa_reply)
+    with client:
+        first, second = conversation(client), conversation(client)
+    assert first != second and len(first) == 45
+    other, _ = client_for(rasa_reply, Settings(SESSION_SECRET="another-secret"))
+    with other:
+        response = other.post("/api/chat", json={"conversation_id": first, "message": "hi", "role": "parent"})
+    assert response.status_code == 401 and "reload the page" in response.json()["message"]
+
+
+def test_rate_limits_per_conversation_and_per_address():
+    client, seen = client_for(rasa_reply, Settings(SESSION_SECRET="s", CHAT_LIMIT_PER_CONVERSATION=3,
+                                                   CHAT_LIMIT_PER_ADDRESS=6))
+    with client:
+        one = conversation(client)
+        codes = [client.post("/api/chat", json={"conversation_id": one, "message": "hi", "role": "parent"}).status_code
+                 for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        two = conversation(client)  # the address has now used 6 of its 6
+        refused = client.post("/api/chat", json={"conversation_id": two, "message": "hi", "role": "parent"})
+        assert client.post("/api/conversations").status_code == 429
+    assert refused.status_code == 429 and "wait" in refused.json()["message"]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert len([r for r in seen if r.url.path == "/webhooks/rest/webhook"]) == 3

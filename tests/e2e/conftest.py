@@ -64,6 +64,15 @@ class RunningStack:
         self.settings, self.services, self.run_dir = settings, services, run_dir
         self.base = f"http://127.0.0.1:{settings.GATEWAY_PORT}"
         self.http = httpx.Client(base_url=self.base, timeout=60)
+        self.conversations: dict[str, str] = {}
+
+    def conversation(self, name: str) -> str:
+        """The server-issued conversation id for a named test conversation."""
+        if name not in self.conversations:
+            response = self.http.post("/api/conversations")
+            response.raise_for_status()
+            self.conversations[name] = response.json()["conversation_id"]
+        return self.conversations[name]
 
     def service(self, name: str) -> stack.Service:
         return next(s for s in self.services if s.name == name)
@@ -74,11 +83,13 @@ class RunningStack:
         stack.wait_ready(self.settings, self.services, timeout=120)
 
     def chat(self, message, role="staff", sender="e2e-user"):
-        return self.http.post("/api/chat", json={"sender_id": sender, "message": message, "role": role})
+        return self.http.post("/api/chat", json={"conversation_id": self.conversation(sender), "message": message,
+                                                 "role": role})
 
     def tracker(self, sender: str) -> dict:
         """Rasa's stored conversation (loopback API, with the run's token)."""
-        response = httpx.get(f"{self.settings.RASA_URL}/conversations/web:{sender}/tracker",
+        rasa_sender = "web:" + self.conversation(sender).split(".")[0]
+        response = httpx.get(f"{self.settings.RASA_URL}/conversations/{rasa_sender}/tracker",
                              params={"token": self.settings.RASA_TOKEN, "include_events": "ALL"}, timeout=30)
         response.raise_for_status()
         return response.json()
@@ -100,6 +111,7 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server):
         DATABASE_URL=postgres_server.new_database(),
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
         OUTBOX_POLL_SECONDS=0.5, OUTBOX_RETRY_SECONDS=1.0,
+        CHAT_LIMIT_PER_CONVERSATION=60, CHAT_LIMIT_PER_ADDRESS=100_000,  # every test talks from 127.0.0.1
     ))
     run_dir = tmp_path_factory.mktemp("stack")
     services = stack.start(settings, run_dir)

@@ -60,14 +60,15 @@ def test_questions_the_policy_does_not_cover_say_so(running_stack):
 @pytest.mark.parametrize(
     "body, status",
     [
-        ({"sender_id": "e2e-bad", "message": "", "role": "staff"}, 422),
-        ({"sender_id": "e2e-bad", "message": "x" * 10_000, "role": "staff"}, 413),
-        ({"sender_id": "e2e-bad", "message": "hi", "role": "governor"}, 422),
-        ({"sender_id": "e2e-bad", "message": "hi"}, 422),
-        ({"message": "hi", "role": "staff"}, 422),
+        ({"message": "", "role": "staff"}, 422),
+        ({"message": "x" * 10_000, "role": "staff"}, 413),
+        ({"message": "hi", "role": "governor"}, 422),
+        ({"message": "hi"}, 422),
+        ({"message": "hi", "role": "staff", "conversation_id": "one-i-made-up"}, 401),
     ],
 )
 def test_bad_json_input_gets_a_clear_4xx(running_stack, body, status):
+    body = {"conversation_id": running_stack.conversation("e2e-bad"), **body}
     response = running_stack.http.post("/api/chat", json=body)
     assert response.status_code == status and response.json()["message"]
 

@@ -1,0 +1,209 @@
+"""The web chat in a real browser (Debian's Chromium driven by Playwright) against the real stack.
+
+Screenshots go to test-artifacts/. axe-core (from npm, installed by scripts/test-tools.sh) checks
+accessibility.
+"""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from bot.stack import free_port
+from tests.conftest import ROOT
+
+from playwright.sync_api import sync_playwright
+
+pytestmark = pytest.mark.stack
+
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+REPLY_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is not installed: run scripts/test-tools.sh (make test does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, running_stack):
+    context = browser.new_context(viewport=DESKTOP, base_url=running_stack.base)
+    page = context.new_page()
+    page.requests = []
+    page.dialogs = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def choose(page, role_title: str) -> None:
+    page.goto("/")
+    page.get_by_role("button", name=role_title).click()
+
+
+def ask(page, text: str) -> None:
+    """Type and send a message, then wait for the assistant's reply to it."""
+    replies = page.locator(".msg.bot").count()
+    page.get_by_label("Your message").fill(text)
+    page.keyboard.press("Enter")
+    page.locator(".msg.bot").nth(replies).wait_for(timeout=REPLY_TIMEOUT_MS)
+    page.locator("#typing").wait_for(state="hidden", timeout=REPLY_TIMEOUT_MS)
+
+
+def only_gateway(page, base: str, also: tuple[str, ...] = ()) -> list[str]:
+    allowed = {urlparse(base).netloc, *also}
+    return [url for url in page.requests if not url.startswith("data:") and urlparse(url).netloc not in allowed]
+
+
+def test_a_parent_sees_the_cited_clause_and_can_expand_it(browser, running_stack):
+    context = browser.new_context(viewport=PHONE, base_url=running_stack.base, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        choose(page, "Parent or carer")
+        ask(page, "can my son go on snapchat at school?")
+        summary = page.locator(".msg.bot details.cite summary").filter(has_text="D200 6.1").first
+        summary.wait_for()
+        clause = summary.locator("xpath=..").locator("blockquote")
+        assert not clause.is_visible()
+        summary.click()
+        assert clause.inner_text() == "Pupils may not access social media during the school day."
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-chat-phone.png"), full_page=True)
+        assert [u for u in requests if urlparse(u).netloc != urlparse(running_stack.base).netloc] == []
+    finally:
+        context.close()
+
+
+def test_the_conversation_survives_a_reload(page, running_stack):
+    choose(page, "Member of staff")
+    ask(page, "can I friend a pupil?")
+    before = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
+    page.reload()
+    assert page.locator(".msg.me").first.inner_text().endswith("can I friend a pupil?")
+    assert page.get_by_label("Your message").is_visible()  # the role is remembered too
+    ask(page, "what about parents?")  # a follow-up only makes sense in the same conversation
+    assert page.locator(".msg.bot details.cite summary").last.inner_text().startswith("D200 5.3")
+    after = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
+    assert after == before and "." in after
+    assert only_gateway(page, running_stack.base) == []
+
+
+def test_html_typed_by_a_user_is_shown_as_text(page):
+    choose(page, "Pupil")
+    ask(page, "<img src=x onerror=alert(1)>")
+    assert page.locator(".msg.me .text").last.inner_text() == "<img src=x onerror=alert(1)>"
+    assert page.locator("#log img").count() == 0 and page.dialogs == []
+
+
+def test_the_whole_path_works_from_the_keyboard(page):
+    page.goto("/")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Parent or carer":
+            break
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "message"
+    page.keyboard.type("can my son go on snapchat at school?")
+    page.keyboard.press("Enter")
+    page.locator(".msg.bot details.cite").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+    page.locator("#typing").wait_for(state="hidden")
+    for _ in range(12):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
+            break
+    page.keyboard.press("Enter")
+    assert page.locator(".msg.bot details.cite[open] blockquote").first.is_visible()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Report a concern":
+            break
+    page.keyboard.press("Enter")
+    page.get_by_text("What I keep").wait_for(timeout=REPLY_TIMEOUT_MS)
+
+
+def test_reporting_a_concern_shows_the_privacy_notice_first(page, running_stack):
+    choose(page, "Parent or carer")
+    page.get_by_role("button", name="Report a concern").click()
+    first_reply = page.locator(".msg.bot").first
+    first_reply.wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert "What I keep" in first_reply.inner_text() and "Who sees it" in first_reply.inner_text()
+    page.locator(".msg.bot .quick button", has_text="No").last.click()
+    page.get_by_text("What kind of thing are you reporting?").wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert page.locator(".msg.bot .quick button", has_text="Cyberbullying").last.is_enabled()
+    page.get_by_role("button", name="Cyberbullying").last.click()
+    page.get_by_text("When did it happen?").wait_for(timeout=REPLY_TIMEOUT_MS)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-report-desktop.png"), full_page=True)
+    assert only_gateway(page, running_stack.base) == []
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+      ).violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length}))""")
+
+
+def test_no_serious_or_critical_accessibility_violations(browser, running_stack):
+    assert AXE.exists(), "axe-core is not installed: run scripts/test-tools.sh (make test does)"
+    context = browser.new_context(viewport=DESKTOP, base_url=running_stack.base, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        found = axe_violations(page)
+        choose(page, "Parent or carer")
+        ask(page, "can my son go on snapchat at school?")
+        page.locator(".msg.bot details.cite summary").first.click()
+        found += axe_violations(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-chat-desktop.png"), full_page=True)
+    finally:
+        context.close()
+    assert [v for v in found if v["impact"] in {"serious", "critical"}] == []
+
+
+class _HostSite(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_embed_snippet_opens_the_chat_on_a_school_website(page, running_stack, tmp_path):
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html lang='en'><head><title>Norris Bank Primary</title></head><body><h1>Norris Bank</h1>"
+        f"<script src='{running_stack.base}/embed.js' defer></script></body></html>")
+    port = free_port()
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", port), lambda *a: _HostSite(*a, directory=str(tmp_path)))
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        launcher = page.get_by_role("button", name="Questions about social media?")
+        launcher.click()
+        frame = page.frame_locator("iframe[title='Ask about the Social Media Policy']")
+        frame.get_by_role("button", name="Parent or carer").click()
+        frame.get_by_label("Your message").fill("can my son go on snapchat at school?")
+        frame.get_by_label("Your message").press("Enter")
+        frame.locator(".msg.bot details.cite summary", has_text="D200 6.1").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        assert page.get_by_role("button", name="Close the chat").is_visible()
+        assert only_gateway(page, running_stack.base, also=(f"127.0.0.1:{port}",)) == []
+    finally:
+        site.shutdown()
+        site.server_close()
