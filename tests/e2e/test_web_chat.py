@@ -9,15 +9,13 @@ from __future__ import annotations
 import http.server
 import shutil
 import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from bot.stack import free_port
 from tests.conftest import ROOT
-
-from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.stack
 
