@@ -15,7 +15,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,10 @@ def session_scope(url: str) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except IntegrityError as exc:  # a duplicate the caller expects and handles (idempotency keys)
+        session.rollback()
+        log.info("database refused a duplicate row")
+        raise DatabaseUnavailable("the database refused a duplicate") from exc
     except SQLAlchemyError as exc:
         session.rollback()
         log.error("database error: %s", type(exc).__name__)

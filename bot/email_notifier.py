@@ -24,7 +24,7 @@ class EmailNotifier:
     def configured(self) -> bool:
         return bool(self.settings.SMTP_HOST)
 
-    def send(self, message: OutboxMessage) -> None:
+    def send(self, message: OutboxMessage, reference: str | None = None) -> None:
         s = self.settings
         email = EmailMessage()
         email["From"] = s.SMTP_FROM

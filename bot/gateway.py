@@ -43,6 +43,20 @@ def _problem(status: int, code: str, message: str, headers: dict | None = None) 
                         headers=headers)
 
 
+async def start_slack(settings: Settings, rasa: RasaClient):
+    """The Slack channel when its settings are present (Socket Mode connects now), else None."""
+    mode = settings.slack_mode()
+    if mode is None:
+        log.info("Slack is off: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)")
+        return None
+    from bot.channels.slack_app import SlackChannel
+
+    slack = SlackChannel(settings, rasa)
+    await slack.start()
+    log.info("Slack is on (%s)", "Socket Mode" if mode == "socket" else "HTTP mode at /slack/events")
+    return slack
+
+
 def _page(settings: Settings) -> str:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     return html.replace("{{MAX_MESSAGE_CHARS}}", str(settings.MAX_MESSAGE_CHARS))
@@ -54,7 +68,10 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN)
+        app.state.slack = await start_slack(settings, app.state.rasa)
         yield
+        if app.state.slack:
+            await app.state.slack.stop()
         await app.state.rasa.close()
 
     app = FastAPI(title="Heatons Cluster policy assistant", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -120,6 +137,12 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             log.error("Rasa gave no reply to a message (is the action server running?)")
             return _problem(503, "no_reply", APOLOGY)
         return JSONResponse({"messages": [m.as_json() for m in messages]})
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        if app.state.slack is None or settings.slack_mode() != "http":
+            return _problem(404, "slack_off", "Slack is not set up on this assistant (see the README).")
+        return await app.state.slack.handle_http(request)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -45,10 +45,11 @@ def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo) -> li
     """One outbox row for each person and each channel they can be reached on."""
     messages = []
     for person in people:
-        if person.email:
-            messages.append(OutboxMessage(
-                incident_id=incident.id, channel="email", recipient=person.email, recipient_name=person.name,
-                subject=subject_for(incident), body=body_for(incident, person, zone), status="pending",
-                attempts=0, next_attempt_at=incident.created_at, created_at=incident.created_at,
-            ))
+        for channel, address in (("email", person.email), ("slack", person.slack_user)):
+            if address:
+                messages.append(OutboxMessage(
+                    incident_id=incident.id, channel=channel, recipient=address, recipient_name=person.name,
+                    subject=subject_for(incident), body=body_for(incident, person, zone), status="pending",
+                    attempts=0, next_attempt_at=incident.created_at, created_at=incident.created_at,
+                ))
     return messages

@@ -24,11 +24,17 @@ MAX_WAIT = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
 
 
+def default_notifiers(settings: Settings) -> list:
+    from bot.slack_notifier import SlackNotifier
+
+    return [EmailNotifier(settings), SlackNotifier(settings)]
+
+
 class Outbox:
     def __init__(self, settings: Settings, notifiers: list | None = None):
         self.settings = settings
         self.url = settings.database_url()
-        self.notifiers = {n.channel: n for n in (notifiers or [EmailNotifier(settings)])}
+        self.notifiers = {n.channel: n for n in (notifiers or default_notifiers(settings))}
 
     def deliver_due(self, limit: int = 20) -> int:
         """Try every message that is due on a configured channel; the number delivered."""
@@ -56,7 +62,7 @@ class Outbox:
             session.expunge(message)
             reference = session.get(Incident, message.incident_id).reference
         try:
-            self.notifiers[message.channel].send(message)
+            self.notifiers[message.channel].send(message, reference)
             problem = None
         except DeliveryError as error:
             problem = str(error)
@@ -90,7 +96,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
     outbox = Outbox(settings)
     if not any(n.configured for n in outbox.notifiers.values()):
-        log.warning("no notification channel is configured (set SMTP_HOST for email): "
+        log.warning("no notification channel is configured (set SMTP_HOST for email, SLACK_BOT_TOKEN for Slack): "
                     "notifications wait in the outbox until one is")
     log.info("outbox worker started; database %s", database.describe_url(outbox.url))
     while not stop.is_set():

@@ -109,6 +109,16 @@ class RasaClient:
             await self.forget(sender)
         return messages
 
+    async def intent_of(self, text: str) -> str | None:
+        """The intent Rasa's NLU reads in a text (used to keep reports out of Slack channels)."""
+        try:
+            response = await self.http.post(f"{self.base_url}/model/parse", json={"text": text},
+                                            params={"token": self.token})
+            return response.json().get("intent", {}).get("name") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            log.error("could not read the intent of a message from Rasa")
+            return None
+
     async def up(self, url: str) -> bool:
         try:
             return (await self.http.get(url, timeout=3.0)).status_code == 200

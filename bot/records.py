@@ -96,3 +96,17 @@ class ReferenceCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Feedback(Base):
+    """"Helpful?" answers. `source_event` (unique) makes a redelivered click count once."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_user: Mapped[str] = mapped_column(String(200))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    clauses: Mapped[list] = mapped_column(JSON, default=list)
+    source_event: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)

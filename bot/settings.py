@@ -52,7 +52,19 @@ class Settings:
     OUTBOX_POLL_SECONDS: float = _setting(2.0, "How often the outbox worker looks for notifications to send.")
     OUTBOX_RETRY_SECONDS: float = _setting(30.0, "First wait before re-sending a failed notification; doubles each time.")
     OUTBOX_MAX_ATTEMPTS: int = _setting(10, "Attempts before a notification is marked failed.")
+    SLACK_BOT_TOKEN: str = _setting("", "Slack bot token (xoxb-...); Slack is off when empty.")
+    SLACK_SIGNING_SECRET: str = _setting("", "Slack signing secret, for HTTP mode at /slack/events.")
+    SLACK_APP_TOKEN: str = _setting("", "Slack app-level token (xapp-...); when set, Socket Mode is used (no public URL).")
+    SLACK_API_URL: str = _setting("https://slack.com/api/", "Slack Web API address (changed only by tests).")
     RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API; a new one is made for each run when empty.")
+
+    def slack_mode(self) -> str | None:
+        """"socket", "http" or None (Slack off), from which Slack settings are present."""
+        if not self.SLACK_BOT_TOKEN:
+            return None
+        if self.SLACK_APP_TOKEN:
+            return "socket"
+        return "http" if self.SLACK_SIGNING_SECRET else None
 
     def database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in DATA_DIR."""

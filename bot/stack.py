@@ -175,6 +175,11 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     try:
         print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
               flush=True)
+        mode = settings.slack_mode()
+        print({"socket": "Slack is on (Socket Mode).",
+               "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
+              .get(mode, "Slack is off: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
+                         "(HTTP mode); see the README."), flush=True)
         if not settings.SMTP_HOST:
             print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
                   "notifications wait in the outbox until it is.", flush=True)

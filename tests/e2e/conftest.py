@@ -103,8 +103,34 @@ def smtp_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory, postgres_server, smtp_server):
+def fake_slack():
+    from tests.fake_slack import FakeSlack
+
+    server = FakeSlack()
+    yield server
+    server.stop()
+
+
+SLACK_SIGNING_SECRET = "test-signing-secret"
+
+
+def contacts_with_slack(folder: Path) -> Path:
+    """The school's contacts file, with Slack users for the head teacher and the DSL."""
+    import yaml
+
+    contacts = yaml.safe_load((Path(stack.ROOT) / "policy_corpus" / "contacts.yml").read_text(encoding="utf-8"))
+    contacts["people"]["headteacher"]["slack_user"] = "UHEAD"
+    contacts["people"]["dsl"]["slack_user"] = "UDSL"
+    path = folder / "contacts.yml"
+    path.write_text(yaml.safe_dump(contacts), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack):
     settings = stack.with_token(Settings(
+        SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
+        CONTACTS_FILE=str(contacts_with_slack(tmp_path_factory.mktemp("contacts"))),
         GATEWAY_PORT=free_port(),
         RASA_URL=f"http://127.0.0.1:{free_port()}",
         ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",

@@ -60,15 +60,15 @@ def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(r
     assert incident.channel_user == "web:" + running_stack.conversation("rep-happy").split(".")[0]
     assert incident.routed_to == ["headteacher"]
     assert [a.action for a in incident.audit] == ["created"]
-    [note] = incident.notifications
-    assert note.recipient == "headteacher@norrisbank.example"
+    assert sorted((n.channel, n.recipient) for n in incident.notifications) == [
+        ("email", "headteacher@norrisbank.example"), ("slack", "UHEAD")]
 
     [email] = smtp_server.wait_for(lambda m: reference in m["Subject"])
     body = email.get_payload(decode=True).decode()
     assert "headteacher@norrisbank.example" in email["To"] and reference in body
     assert "friend or contact staff" in " ".join(email["Subject"].split())
     assert "Jamie" not in body and "Instagram" not in body and "Sam Jones" not in body
-    assert incidents.get(reference).notifications[0].status == "sent"
+    assert [n.status for n in incidents.get(reference).notifications if n.channel == "email"] == ["sent"]
 
     # Nothing the reporter typed stays in Rasa's tracker or in any log.
     assert "Jamie" not in json.dumps(running_stack.tracker("rep-happy"))
@@ -122,7 +122,7 @@ def test_sexting_refuses_images_and_goes_to_the_dsl(running_stack, incidents):
     incident = incidents.get(reference)
     assert incident.category == "sexting" and incident.routed_to == ["dsl"]
     assert "photo.jpg" not in incident.description
-    assert [n.recipient for n in incident.notifications] == ["dsl@norrisbank.example"]
+    assert [n.recipient for n in incident.notifications if n.channel == "email"] == ["dsl@norrisbank.example"]
 
 
 def test_immediate_danger_says_999_first_and_marks_the_report_urgent(running_stack, incidents, smtp_server):
@@ -162,7 +162,7 @@ def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_
     reference = saved_reference(response)
     saved = [i for i in incidents.list() if i.channel_user.endswith(running_stack.conversation("rep-dbdown").split(".")[0])]
     assert [i.reference for i in saved] == [reference]
-    assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 1
+    assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 2  # email and Slack
 
 
 def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):

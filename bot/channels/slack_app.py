@@ -1,0 +1,224 @@
+"""Slack: direct messages, @mentions (answered in their thread), the /policy command, buttons.
+
+A slack-bolt AsyncApp inside the gateway process, reached over HTTP at /slack/events (signed
+requests only) or over Socket Mode. Slack users are staff. Reports started in a channel move to
+a direct message, so no details are posted where others can read them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack_blocks import FEEDBACK_NO, FEEDBACK_YES, QUICK_REPLY, SHOW_CLAUSE, fallback_text, message_blocks
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.settings import Settings
+from bot.slack_notifier import ACKNOWLEDGE
+
+log = logging.getLogger("bot.slack")
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+MOVED_TO_DM = ("Reports are private, so I've sent you a direct message to take this one there. "
+               "Please don't post any details in this channel.")
+APOLOGY = ("Sorry, the assistant is not available right now. Please try again in a few minutes. If a child is in "
+           "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
+REPORT_PAYLOAD = "/report_incident"
+
+
+class RecentEvents:
+    """Event ids already handled, so a redelivered event (X-Slack-Retry-Num) is answered once."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self.seen = size, OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        if event_id in self.seen:
+            return False
+        self.seen[event_id] = True
+        if len(self.seen) > self.size:
+            self.seen.popitem(last=False)
+        return True
+
+
+class SlackChannel:
+    def __init__(self, settings: Settings, rasa: RasaClient):
+        self.settings, self.rasa = settings, rasa
+        client = AsyncWebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL,
+                                retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+        self.app = AsyncApp(client=client, signing_secret=settings.SLACK_SIGNING_SECRET or "unused-in-socket-mode",
+                            request_verification_enabled=settings.slack_mode() == "http",
+                            process_before_response=False)
+        self.recent = RecentEvents()
+        self._clauses: dict[str, str] | None = None
+        self._register()
+
+    async def start(self) -> None:
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+        self.http_handler = AsyncSlackRequestHandler(self.app)
+        self.socket = None
+        if self.settings.slack_mode() == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self.socket = AsyncSocketModeHandler(self.app, self.settings.SLACK_APP_TOKEN)
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+
+    async def handle_http(self, request):
+        return await self.http_handler.handle(request)
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._skip_redeliveries)
+        app.event("message")(self._on_direct_message)
+        app.event("app_mention")(self._on_mention)
+        app.command("/policy")(self._on_command)
+        app.action(re.compile(f"^{SHOW_CLAUSE}_"))(self._on_show_clause)
+        app.action(re.compile(f"^{QUICK_REPLY}_"))(self._on_quick_reply)
+        app.action(re.compile(f"^({FEEDBACK_YES}|{FEEDBACK_NO})$"))(self._on_feedback)
+        app.action(ACKNOWLEDGE)(self._on_acknowledge)
+
+    async def _skip_redeliveries(self, body: dict, next):
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if event_id and not self.recent.first_time(event_id):
+            log.info("ignored a redelivered Slack event")
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    # Conversations -----------------------------------------------------------------------
+
+    async def reply(self, client: AsyncWebClient, sender: str, text: str, channel: str, thread_ts: str | None = None):
+        try:
+            messages = await self.rasa.send(sender, text, {"role": "staff", "channel": "slack"})
+        except RasaUnavailable:
+            messages = []
+        if not messages:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=APOLOGY)
+            return
+        for message in messages:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback_text(message),
+                                          blocks=message_blocks(message))
+
+    async def is_report(self, text: str) -> bool:
+        if text.startswith(REPORT_PAYLOAD):
+            return True
+        intent = await self.rasa.intent_of(text)
+        return intent == "report_incident"
+
+    async def move_to_dm(self, client: AsyncWebClient, team: str, user: str, channel: str, text: str,
+                         thread_ts: str | None) -> None:
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=MOVED_TO_DM)
+        opened = await client.conversations_open(users=user)
+        await self.reply(client, f"slack:{team}:{user}", text, opened["channel"]["id"])
+
+    async def _on_direct_message(self, event: dict, client: AsyncWebClient, context) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        await self.reply(client, f"slack:{context.team_id}:{event['user']}", event.get("text") or "", event["channel"])
+
+    async def _on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
+        if event.get("bot_id") or not event.get("user"):
+            return
+        text = MENTION.sub("", event.get("text") or "").strip() or "help"
+        thread = event.get("thread_ts") or event["ts"]
+        team, user = context.team_id, event["user"]
+        if await self.is_report(text):
+            await self.move_to_dm(client, team, user, event["channel"], text, thread)
+            return
+        await self.reply(client, f"slack:{team}:{user}:thread:{thread}", text, event["channel"], thread)
+
+    async def _on_command(self, ack, command: dict, respond, client: AsyncWebClient, context) -> None:
+        await ack()  # within Slack's 3 seconds; the answer follows through response_url
+        text = (command.get("text") or "").strip() or "help"
+        team, user = context.team_id, command["user_id"]
+        if await self.is_report(text):
+            await respond(text=MOVED_TO_DM, response_type="ephemeral")
+            opened = await client.conversations_open(users=user)
+            await self.reply(client, f"slack:{team}:{user}", text, opened["channel"]["id"])
+            return
+        try:
+            messages = await self.rasa.send(f"slack:{team}:{user}", text, {"role": "staff", "channel": "slack"})
+        except RasaUnavailable:
+            messages = []
+        if not messages:
+            await respond(text=APOLOGY, response_type="ephemeral")
+        for message in messages:
+            await respond(text=fallback_text(message), blocks=message_blocks(message), response_type="ephemeral")
+
+    # Buttons -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(body: dict) -> tuple[str, str, str, str | None]:
+        """(team, user, channel, thread) of a button click."""
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        thread = message.get("thread_ts") if not channel.startswith("D") else None
+        team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
+        return team, body["user"]["id"], channel, thread or (message.get("ts") if not channel.startswith("D") else None)
+
+    async def _on_quick_reply(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team, user, channel, thread = self._where(body)
+        payload = action.get("value") or ""
+        if not channel.startswith("D") and payload.startswith(REPORT_PAYLOAD):
+            await self.move_to_dm(client, team, user, channel, payload, thread)
+            return
+        sender = f"slack:{team}:{user}" if channel.startswith("D") else f"slack:{team}:{user}:thread:{thread}"
+        await self.reply(client, sender, payload, channel, thread)
+
+    def clause_text(self, key: str) -> str | None:
+        if self._clauses is None:
+            from bot.corpus import load_corpus
+
+            self._clauses = {f"{p.code}|{c.number}": c.text for p in load_corpus(
+                self.settings.path(self.settings.POLICY_CORPUS_DIR)) for c in p.clauses}
+        return self._clauses.get(key)
+
+    async def _on_show_clause(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team, user, channel, thread = self._where(body)
+        key = action.get("value") or ""
+        text = self.clause_text(key)
+        shown = f"*{key.replace('|', ' ')}*\n>{text}" if text else "Sorry, I can't find that clause any more."
+        if channel.startswith("D"):
+            await client.chat_postMessage(channel=channel, text=shown)
+        else:
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=shown)
+
+    async def _on_feedback(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        from bot.feedback import record_feedback
+
+        team, user, channel, _ = self._where(body)
+        message_ts = (body.get("message") or {}).get("ts") or body.get("container", {}).get("message_ts")
+        await asyncio.to_thread(
+            record_feedback, self.settings.database_url(), "slack", f"slack:{team}:{user}",
+            action["action_id"] == FEEDBACK_YES, (action.get("value") or "").split(","),
+            f"slack:{channel}:{message_ts}:{user}")
+        await client.chat_postEphemeral(channel=channel, user=user, text="Thank you for the feedback.")
+
+    async def _on_acknowledge(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused
+
+        team, user, channel, _ = self._where(body)
+        reference = action.get("value") or ""
+        service = IncidentService(self.settings)
+        try:
+            await asyncio.to_thread(service.change_status, reference, "acknowledged", f"slack:{team}:{user}")
+        except (IncidentNotFound, StatusChangeRefused) as problem:
+            await client.chat_postEphemeral(channel=channel, user=user, text=str(problem))
+            return
+        message = body.get("message") or {}
+        blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Acknowledged by <@{user}>"}]})
+        await client.chat_update(channel=channel, ts=message.get("ts"), text=f"{reference} acknowledged", blocks=blocks)

@@ -1,0 +1,50 @@
+"""Block Kit for the assistant's structured answers: the same data the web chat renders."""
+
+from __future__ import annotations
+
+from bot.rasa_client import BotMessage
+
+SHOW_CLAUSE = "show_clause"
+QUICK_REPLY = "quick_reply"
+FEEDBACK_YES, FEEDBACK_NO = "feedback_yes", "feedback_no"
+SECTION_LIMIT = 2900
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as markup: show them as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict:
+    button = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text[:75], "emoji": True},
+              "value": value[:2000]}
+    if style:
+        button["style"] = style
+    return button
+
+
+def message_blocks(message: BotMessage) -> list[dict]:
+    text = escape(message.text) or " "
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
+              for i in range(0, len(text), SECTION_LIMIT)]
+    for citation in message.citations:
+        line = f"*{escape(citation['label'])}* · {escape(citation.get('section', ''))}"
+        if citation.get("strength_label"):
+            line += f" · {escape(citation['strength_label'])}"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+    buttons = [_button(f"{SHOW_CLAUSE}_{i}", f"Show full clause {c['label']}", f"{c['policy']}|{c['clause']}")
+               for i, c in enumerate(message.citations)]
+    buttons += [_button(f"{QUICK_REPLY}_{i}", b["title"], b["payload"]) for i, b in enumerate(message.buttons)]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons[:25]})
+    if message.data and message.data.get("covered") and message.citations:
+        cited = ",".join(c["label"] for c in message.citations)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Helpful?"}]})
+        blocks.append({"type": "actions", "elements": [_button(FEEDBACK_YES, "👍 Yes", cited),
+                                                       _button(FEEDBACK_NO, "👎 No", cited)]})
+    return blocks
+
+
+def fallback_text(message: BotMessage) -> str:
+    """Plain text for notifications and clients that cannot show blocks."""
+    return message.text[:3000] or "(no text)"

@@ -1,0 +1,220 @@
+"""Slack end to end: signed requests to the gateway's real bolt app, Rasa and the action server on
+loopback, and a local fake of Slack's Web API that records what the app sends."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.incidents import IncidentService
+from tests.e2e.conftest import SLACK_SIGNING_SECRET
+from tests.fake_slack import BOT_ID, BOT_USER, TEAM, sign
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count(1)
+
+
+def post(stack, body: str, content_type: str, headers: dict | None = None):
+    signed = sign(SLACK_SIGNING_SECRET, body)
+    return stack.http.post("/slack/events", content=body.encode(),
+                           headers={"Content-Type": content_type, **signed, **(headers or {})})
+
+
+def event(stack, kind: dict, event_id: str | None = None, headers: dict | None = None):
+    body = json.dumps({"token": "unused", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+                       "event_id": event_id or f"Ev{next(_ids)}", "event_time": int(time.time()),
+                       "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}], "event": kind})
+    return post(stack, body, "application/json", headers)
+
+
+def dm(user: str, text: str) -> dict:
+    ts = f"{time.time():.6f}"
+    return {"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user, "text": text, "ts": ts,
+            "event_ts": ts, "team": TEAM}
+
+
+def action(stack, user: str, channel: str, action_id: str, value: str, message: dict | None = None):
+    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
+               "api_app_id": "A1", "channel": {"id": channel}, "trigger_id": "1.2",
+               "container": {"type": "message", "channel_id": channel, "message_ts": (message or {}).get("ts", "1.0")},
+               "message": message or {"ts": "1.0", "blocks": []}, "response_url": f"{stack_fake_url(stack)}response",
+               "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b",
+                            "action_ts": str(time.time())}]}
+    return post(stack, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+def stack_fake_url(stack) -> str:
+    return stack.settings.SLACK_API_URL
+
+
+def blocks_text(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_a_dm_is_answered_with_blocks_citing_5_3(running_stack, fake_slack):
+    response = event(running_stack, dm("UDM1", "can I friend a parent?"))
+    assert response.status_code == 200
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUDM1")
+    blocks = reply[1]["blocks"]
+    assert "D200 5.3" in blocks_text(blocks) and "MUST NOT" in reply[1]["text"]
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert {"show_clause_0", "feedback_yes", "feedback_no"} <= {b["action_id"] for b in buttons}
+
+
+def test_a_mention_is_answered_in_its_thread(running_stack, fake_slack):
+    ts = f"{time.time():.6f}"
+    event(running_stack, {"type": "app_mention", "channel": "CSTAFF", "user": "UMEN", "ts": ts, "event_ts": ts,
+                          "text": f"<@{BOT_USER}> can I friend a parent?", "team": TEAM})
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "CSTAFF")
+    assert reply[1]["thread_ts"] == ts and "D200 5.3" in blocks_text(reply[1]["blocks"])
+
+
+def test_the_policy_slash_command_answers(running_stack, fake_slack):
+    body = urlencode({"command": "/policy", "text": "can I friend a parent?", "user_id": "UCMD", "team_id": TEAM,
+                      "channel_id": "CSTAFF", "response_url": f"{fake_slack.url}response/cmd1", "trigger_id": "t"})
+    began = time.monotonic()
+    response = post(running_stack, body, "application/x-www-form-urlencoded")
+    assert response.status_code == 200 and time.monotonic() - began < 3  # acknowledged within Slack's 3 s
+    [reply] = fake_slack.wait_for(lambda m, b: m == "cmd1")
+    assert "D200 5.3" in blocks_text(reply[1]["blocks"]) and reply[1]["response_type"] == "ephemeral"
+
+
+def test_show_full_clause_and_feedback_buttons(running_stack, fake_slack):
+    action(running_stack, "UBTN", "DUBTN", "show_clause_0", "D200|5.3")
+    [shown] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUBTN")
+    assert "Members of staff must not" in shown[1]["text"]
+    message = {"ts": "1700000000.000100", "blocks": []}
+    for _ in range(2):  # the same person clicking twice counts once
+        action(running_stack, "UBTN", "DUBTN", "feedback_yes", "D200 5.3", message)
+    assert fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UBTN")
+    from bot.feedback import all_feedback
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all_feedback(running_stack.settings.database_url()):
+        time.sleep(0.2)
+    time.sleep(1)
+    saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel_user.endswith("UBTN")]
+    assert len(saved) == 1 and saved[0].helpful is True and saved[0].clauses == ["D200 5.3"]
+
+
+@pytest.mark.parametrize("case", ["bad-signature", "missing-signature", "older-than-five-minutes"])
+def test_unsigned_or_stale_requests_are_refused_without_side_effects(running_stack, fake_slack, case):
+    before = len(fake_slack.calls)
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "event_id": f"EvBad{next(_ids)}",
+                       "event": dm("UBAD", "can I friend a parent?")})
+    now = int(time.time())
+    headers = {"bad-signature": {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=" + "0" * 64},
+               "missing-signature": {"X-Slack-Request-Timestamp": str(now)},
+               "older-than-five-minutes": sign(SLACK_SIGNING_SECRET, body, timestamp=now - 6 * 60)}[case]
+    response = running_stack.http.post("/slack/events", content=body.encode(),
+                                       headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 401
+    time.sleep(2)
+    assert fake_slack.calls[before:] == []
+
+
+def test_a_retried_event_gets_one_reply_and_the_bots_own_message_none(running_stack, fake_slack):
+    kind = dm("URETRY", "can I friend a parent?")
+    event(running_stack, kind, event_id="EvRetry1")
+    event(running_stack, kind, event_id="EvRetry1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
+    assert fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DURETRY")
+    own = dm(BOT_USER, "my own words") | {"bot_id": BOT_ID, "channel": "DUOWN"}
+    other_bot = dm("UOTHERBOT", "another bot") | {"bot_id": "BOTHER", "subtype": "bot_message", "channel": "DUOWN"}
+    event(running_stack, own)
+    event(running_stack, other_bot)
+    time.sleep(4)
+    assert len(fake_slack.calls_to("chat.postMessage", channel="DURETRY")) == 1
+    assert fake_slack.calls_to("chat.postMessage", channel="DUOWN") == []
+
+
+REPORT = ["no", "yesterday at 3pm", "a Year 6 pupil", "Jamie sent me a friend request on TikTok at 9pm", "yes",
+          "Pat Teacher", "pat@school.example"]
+
+
+def dm_replies(fake_slack, channel: str) -> list[dict]:
+    return fake_slack.calls_to("chat.postMessage", channel=channel)
+
+
+def say_in_dm(stack, fake_slack, user: str, text: str) -> str:
+    before = len(dm_replies(fake_slack, f"D{user}"))
+    event(stack, dm(user, text))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        replies = dm_replies(fake_slack, f"D{user}")
+        if len(replies) > before:
+            time.sleep(0.5)  # the rest of this turn's messages
+            return "\n".join(r["text"] for r in dm_replies(fake_slack, f"D{user}")[before:])
+        time.sleep(0.1)
+    raise AssertionError(f"no reply to {text!r}")
+
+
+def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_stack, fake_slack):
+    ts = f"{time.time():.6f}"
+    event(running_stack, {"type": "app_mention", "channel": "CSTAFFROOM", "user": "UREP", "ts": ts, "event_ts": ts,
+                          "text": f"<@{BOT_USER}> a pupil sent me a friend request", "team": TEAM})
+    [note] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("channel") == "CSTAFFROOM")
+    assert note[1]["user"] == "UREP" and "direct message" in note[1]["text"]
+    assert fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUREP")
+    for text in REPORT:
+        say_in_dm(running_stack, fake_slack, "UREP", text)
+    saved = say_in_dm(running_stack, fake_slack, "UREP", "yes")
+    assert "saved as INC-" in saved
+    reference = saved.split("saved as ")[1].split()[0]
+    incident = IncidentService(running_stack.settings).get(reference)
+    assert incident.channel_user == f"slack:{TEAM}:UREP" and incident.reporter_role == "staff"
+    channel_posts = fake_slack.calls_to("chat.postMessage", channel="CSTAFFROOM")
+    assert not [p for p in channel_posts if "Jamie" in json.dumps(p)]  # no details in the channel
+
+    # The head teacher is told in Slack: reference, kind and urgency, never the description.
+    [notice] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "UHEAD"
+                                   and reference in b.get("text", ""))
+    assert "Jamie" not in json.dumps(notice[1]) and "TikTok" not in json.dumps(notice[1])
+    ack = [e for b in notice[1]["blocks"] if b["type"] == "actions" for e in b["elements"]][0]
+    assert ack["action_id"] == "acknowledge_incident" and ack["value"] == reference
+
+    action(running_stack, "UHEAD", "DUHEAD", "acknowledge_incident", reference,
+           {"ts": "1700000001.000200", "blocks": notice[1]["blocks"]})
+    assert fake_slack.wait_for(lambda m, b: m == "chat.update" and b.get("ts") == "1700000001.000200")
+    acknowledged = IncidentService(running_stack.settings).get(reference)
+    assert acknowledged.status == "acknowledged"
+    assert (acknowledged.audit[-1].action, acknowledged.audit[-1].actor) == ("acknowledged", f"slack:{TEAM}:UHEAD")
+
+
+def test_a_429_from_slack_is_retried_after_retry_after(running_stack, fake_slack):
+    fake_slack.rate_limited["DULIMIT"] = 1
+    event(running_stack, dm("ULIMIT", "can I friend a parent?"))
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DULIMIT")
+    assert [b for m, b in fake_slack.calls if m == "429:chat.postMessage" and b.get("channel") == "DULIMIT"]
+    assert "D200 5.3" in blocks_text(reply[1]["blocks"])
+
+
+def test_socket_mode_receives_events_and_answers(running_stack, fake_slack):
+    """The gateway with SLACK_APP_TOKEN connects out over a websocket: no public URL needed."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from bot.gateway import create_app
+    from tests.fake_slack import FakeSocketMode
+
+    socket = FakeSocketMode()
+    fake_slack.socket_url = socket.url
+    settings = dataclasses.replace(running_stack.settings, SLACK_APP_TOKEN="xapp-test-token", SLACK_SIGNING_SECRET="")
+    try:
+        with TestClient(create_app(settings)):
+            assert socket.connected.wait(20)
+            body = {"token": "unused", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+                    "event_id": "EvSocket1", "event_time": int(time.time()), "event": dm("USOCK", "can I friend a parent?"),
+                    "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+            socket.send({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                         "retry_attempt": 0, "retry_reason": "", "payload": body})
+            [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUSOCK")
+            assert "D200 5.3" in blocks_text(reply[1]["blocks"])
+            assert {"envelope_id": "env-1"} in [{k: v for k, v in r.items() if k == "envelope_id"} for r in socket.received]
+            assert fake_slack.calls_to("apps.connections.open")
+    finally:
+        socket.stop()
