@@ -49,8 +49,22 @@ class ActionAnswerPolicyQuestion(Action):
             log.exception("policy lookup failed")
             dispatcher.utter_message(text=APOLOGY)
             return []
-        dispatcher.utter_message(text=answer.text, buttons=report_buttons(answer.payload), json_message=answer.payload)
+        buttons = report_buttons(answer.payload) + induction_buttons(tracker.sender_id)
+        dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
         return [SlotSet("last_question", question)]
+
+
+def induction_buttons(sender: str) -> list[dict]:
+    """A way back to the induction when this question was asked in the middle of it."""
+    from actions.induction import induction_service
+    from bot.database import DatabaseUnavailable
+
+    try:
+        if induction_service().in_progress(sender):
+            return [{"title": "Back to the induction", "payload": "/continue_induction"}]
+    except DatabaseUnavailable:
+        pass
+    return []
 
 
 def report_buttons(payload: dict) -> list[dict]:

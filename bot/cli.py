@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from bot import incident_cli
+from bot import incident_cli, register_cli
 from bot.contacts import ContactsError
 from bot.corpus import CorpusError
 from bot.database import DatabaseUnavailable
@@ -85,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
         handler=_worker)
     commands.add_parser("migrate", help="create or upgrade the incident database").set_defaults(handler=_database)
     incident_cli.add_parser(commands)
+    register_cli.add_parser(commands)
     return top
 
 

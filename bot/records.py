@@ -110,3 +110,39 @@ class Feedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     clauses: Mapped[list] = mapped_column(JSON, default=list)
     source_event: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+
+
+class InductionProgress(Base):
+    """Where one person is in the induction (one row per channel identity; kept to resume)."""
+
+    __tablename__ = "induction_progress"
+
+    channel_user: Mapped[str] = mapped_column(String(200), primary_key=True)
+    person_name: Mapped[str] = mapped_column(String(120))
+    policy_code: Mapped[str] = mapped_column(String(20))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(20))  # walkthrough, quiz, failed, confirm, done
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    quiz_order: Mapped[list] = mapped_column(JSON, default=list)
+    answers: Mapped[list] = mapped_column(JSON, default=list)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Acknowledgement(Base):
+    """The register: one row per completed quiz attempt; confirmed_at is the "read and understood"."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_name: Mapped[str] = mapped_column(String(120))
+    channel_user: Mapped[str] = mapped_column(String(200), index=True)
+    policy_code: Mapped[str] = mapped_column(String(20))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    score: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

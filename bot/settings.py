@@ -43,6 +43,7 @@ class Settings:
     CONTACTS_FILE: str = _setting(
         "policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file)."
     )
+    INDUCTION_PASS_MARK: int = _setting(80, "Percentage of quiz answers needed to pass the safeguarding induction.")
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
     SMTP_PORT: int = _setting(25, "Port of the SMTP server.")
     SMTP_STARTTLS: bool = _setting(False, "Use STARTTLS with the SMTP server (true/false).")

@@ -7,6 +7,7 @@ import yaml
 from rasa_sdk import Action
 
 import actions.incident_report as incident_report
+import actions.induction as induction
 import actions.policy_answers as policy_answers
 from tests.conftest import ROOT
 
@@ -14,7 +15,7 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def action_classes():
-    return [c for module in (policy_answers, incident_report) for _, c in inspect.getmembers(module, inspect.isclass)
+    return [c for module in (policy_answers, incident_report, induction) for _, c in inspect.getmembers(module, inspect.isclass)
             if issubclass(c, Action) and c.__module__.startswith("actions.") and not inspect.isabstract(c)]
 
 
@@ -44,6 +45,8 @@ def test_form_slots_are_asked_exactly_once_and_in_the_categories_order():
     from bot.incident_categories import questions_for
 
     required = DOMAIN["forms"]["incident_report_form"]["required_slots"]
+    assert DOMAIN["forms"]["induction_name_form"]["required_slots"] == ["staff_name"]
+    assert "utter_ask_staff_name" in DOMAIN["responses"]
     assert required == questions_for(None)
     for slot in required:
         asked = [f"utter_ask_{slot}" in DOMAIN["responses"], f"action_ask_{slot}" in DOMAIN["actions"]]

@@ -1,0 +1,112 @@
+"""Rasa custom actions for the safeguarding induction: thin adapters onto bot.induction."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot import report_form
+from bot.database import DatabaseUnavailable
+from bot.induction import InductionService, Reply
+from bot.report_form import AnswerProblem
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+UNAVAILABLE = ("Sorry, I can't reach the induction records right now, so I can't save your progress. Please try "
+               "again in a few minutes; your place so far is kept.")
+
+
+@lru_cache(maxsize=1)
+def induction_service() -> InductionService:
+    return InductionService(Settings.from_env())
+
+
+def say(dispatcher: CollectingDispatcher, work) -> list[dict]:
+    """Run one induction step and send its replies; a database that is down is an apology."""
+    try:
+        replies: list[Reply] = work(induction_service())
+    except DatabaseUnavailable:
+        log.error("induction records unavailable")
+        dispatcher.utter_message(text=UNAVAILABLE)
+        return []
+    for reply in replies:
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    return []
+
+
+class ActionStartInduction(Action):
+    def name(self) -> str:
+        return "action_start_induction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        try:
+            known = induction_service().known_name(tracker.sender_id)
+        except DatabaseUnavailable:
+            known = None
+        return [SlotSet("staff_name", known)]
+
+
+class ValidateInductionNameForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_induction_name_form"
+
+    def validate_staff_name(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
+        try:
+            return {"staff_name": report_form.read_text(str(value or ""), "your full name", 2, 120)}
+        except AnswerProblem as problem:
+            dispatcher.utter_message(text=str(problem))
+            return {"staff_name": None}
+
+
+class ActionBeginInduction(Action):
+    def name(self) -> str:
+        return "action_begin_induction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        name = tracker.get_slot("staff_name") or "colleague"
+        return say(dispatcher, lambda service: service.begin(tracker.sender_id, name))
+
+
+class ActionContinueInduction(Action):
+    def name(self) -> str:
+        return "action_continue_induction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return say(dispatcher, lambda service: service.advance(tracker.sender_id))
+
+
+class ActionStopInduction(Action):
+    def name(self) -> str:
+        return "action_stop_induction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return say(dispatcher, lambda service: service.stop(tracker.sender_id))
+
+
+class ActionAnswerInductionQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_induction_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        choice = next((e.get("value") for e in tracker.latest_message.get("entities", [])
+                       if e.get("entity") == "quiz_choice"), None)
+        typed = (tracker.latest_message.get("text") or "").strip()
+        try:  # a button sends the option's index; someone typing "2" means the second option
+            index = int(str(choice)) if choice is not None else int(typed.split()[-1]) - 1
+        except (ValueError, IndexError):
+            index = -1
+        return say(dispatcher, lambda service: service.answer(tracker.sender_id, index))
+
+
+class ActionConfirmInduction(Action):
+    def name(self) -> str:
+        return "action_confirm_induction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return say(dispatcher, lambda service: service.confirm(tracker.sender_id))

@@ -1,0 +1,80 @@
+"""The safeguarding induction end to end over /api/chat, with every process real."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.induction import InductionService
+from bot.induction_content import load_induction
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.stack
+
+
+def say(stack, sender: str, message: str) -> list[dict]:
+    response = stack.chat(message, role="staff", sender=sender)
+    assert response.status_code == 200, response.text
+    return response.json()["messages"]
+
+
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
+def take_quiz(stack, sender: str, first_reply: list[dict], right: int) -> list[dict]:
+    """Answer every question from the buttons, getting the first `right` right."""
+    induction = load_induction(CORPUS)
+    by_text = {q.question: q for q in induction.quiz}
+    messages, answered = first_reply, 0
+    while True:
+        asking = [m for m in messages if m["text"].startswith("Question ")]
+        if not asking:
+            return messages
+        question = by_text[asking[-1]["text"].split(": ", 1)[1]]
+        choice = question.correct if answered < right else (question.correct + 1) % len(question.options)
+        button = asking[-1]["buttons"][choice]
+        assert button["title"] == question.options[choice]
+        messages = say(stack, sender, button["payload"])
+        answered += 1
+
+
+def test_walkthrough_question_stop_resume_quiz_and_register(running_stack):
+    sender = "induct-e2e"
+    assert "what is your full name" in text_of(say(running_stack, sender, "/start_induction")).lower()
+    assert "Section 1 of 11" in text_of(say(running_stack, sender, "Robin Newstaff"))
+    for expected in ("Section 2 of 11", "Section 3 of 11", "Section 4 of 11"):
+        assert expected in text_of(say(running_stack, sender, "next"))
+
+    answer = say(running_stack, sender, "can I friend a parent?")  # a question in the middle
+    assert answer[0]["citations"][0]["clause"] == "5.3"
+    assert {"title": "Back to the induction", "payload": "/continue_induction"} in answer[0]["buttons"]
+
+    assert "section 4 of 11" in text_of(say(running_stack, sender, "stop induction"))
+    resumed = text_of(say(running_stack, sender, "start induction"))
+    assert "Welcome back, Robin Newstaff" in resumed and "Section 4 of 11" in resumed
+
+    for _ in range(7):
+        messages = say(running_stack, sender, "/continue_induction")
+    messages = say(running_stack, sender, "/continue_induction")
+    assert "scenario quiz (attempt 1)" in text_of(messages)
+
+    failed = take_quiz(running_stack, sender, messages, right=7)
+    assert "You scored 50%" in text_of(failed)
+    retake = say(running_stack, sender, failed[-1]["buttons"][0]["payload"])
+    assert "attempt 2" in text_of(retake)
+    passed = take_quiz(running_stack, sender, retake, right=14)
+    assert "You scored 100%" in text_of(passed)
+    confirm = passed[-1]["buttons"][0]
+    assert confirm["title"] == "I have read and understood the policy"
+    assert "recorded in the school's register" in text_of(say(running_stack, sender, confirm["payload"]))
+
+    service = InductionService(running_stack.settings)
+    channel_user = "web:" + running_stack.conversation(sender).split(".")[0]
+    rows = [r for r in service.register() if r.channel_user == channel_user]
+    assert [(r.attempt, r.score, r.passed, r.confirmed_at is not None) for r in rows] == [
+        (1, 50, False, False), (2, 100, True, True)]
+    assert {r.person_name for r in rows} == {"Robin Newstaff"}
+    assert {r.policy_version for r in rows} == {load_induction(CORPUS).version}
+    assert json.dumps(service.missing(["Robin Newstaff"])) == "[]"
