@@ -25,7 +25,7 @@ def _when(moment, zone: ZoneInfo) -> str:
 def rows(service: InductionService, zone: ZoneInfo) -> list[dict]:
     return [dict(zip(FIELDS, (r.person_name, r.channel_user, r.policy_code, r.policy_version, r.attempt,
                               _when(r.started_at, zone), _when(r.finished_at, zone), r.score,
-                              "yes" if r.passed else "no", _when(r.confirmed_at, zone))))
+                              "yes" if r.passed else "no", _when(r.confirmed_at, zone)), strict=True))
             for r in service.register()]
 
 
