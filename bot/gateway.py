@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -137,6 +138,34 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             log.error("Rasa gave no reply to a message (is the action server running?)")
             return _problem(503, "no_reply", APOLOGY)
         return JSONResponse({"messages": [m.as_json() for m in messages]})
+
+    @app.post("/api/feedback", status_code=201)
+    async def feedback(request: Request) -> JSONResponse:
+        """"Helpful?" from the web chat, stored in the same feedback table as Slack's."""
+        try:
+            body = json.loads((await request.body()).decode("utf-8"))
+            sender = conversations.sender_for(body.get("conversation_id"))
+            helpful, clauses, answer = body["helpful"], body["clauses"], str(body.get("answer", ""))[:40]
+            if not (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
+                    and all(isinstance(c, str) and len(c) <= 40 for c in clauses)):
+                raise ValueError
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            return _problem(422, "bad_feedback", "Feedback needs conversation_id, helpful (true or false) and clauses.")
+        if sender is None:
+            return _problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
+        address = request.client.host if request.client else "unknown"
+        refused = too_fast(per_address.allow(address))
+        if refused:
+            return refused
+        from bot.database import DatabaseUnavailable
+        from bot.feedback import record_feedback
+
+        try:
+            await asyncio.to_thread(record_feedback, settings.database_url(), "web", sender, helpful, clauses,
+                                    f"{sender}:{answer}")
+        except DatabaseUnavailable:
+            return _problem(503, "feedback_unavailable", "Sorry, your feedback couldn't be saved just now.")
+        return JSONResponse({"message": "Thank you for the feedback."}, status_code=201)
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:

@@ -147,3 +147,20 @@ def test_rate_limits_per_conversation_and_per_address():
     assert refused.status_code == 429 and "wait" in refused.json()["message"]
     assert int(refused.headers["retry-after"]) >= 1
     assert len([r for r in seen if r.url.path == "/webhooks/rest/webhook"]) == 3
+
+
+def test_web_feedback_is_stored_once_per_answer(tmp_path):
+    from bot.feedback import all_feedback
+
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    client, _ = client_for(rasa_reply, Settings(SESSION_SECRET="s", DATABASE_URL=url))
+    with client:
+        conversation_id = conversation(client)
+        body = {"conversation_id": conversation_id, "helpful": False, "clauses": ["D200 5.3"], "answer": "a1"}
+        assert client.post("/api/feedback", json=body).status_code == 201
+        assert client.post("/api/feedback", json=body).status_code == 201  # a double click counts once
+        assert client.post("/api/feedback", json=body | {"helpful": "no"}).status_code == 422
+        assert client.post("/api/feedback", json=body | {"conversation_id": "made-up"}).status_code == 401
+    saved = all_feedback(url)
+    assert [(f.channel, f.helpful, f.clauses) for f in saved] == [("web", False, ["D200 5.3"])]
+    assert saved[0].channel_user == "web:" + conversation_id.split(".")[0]

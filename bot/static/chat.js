@@ -42,6 +42,7 @@
     for (const notice of item.notices || []) {
       if (!item.text.includes(notice)) box.appendChild(el("p", "notice", notice));
     }
+    if (item.from === "bot" && item.covered && (item.citations || []).length) box.appendChild(feedback(item));
     if ((item.buttons || []).length) {
       const quick = el("div", "quick");
       for (const b of item.buttons) {
@@ -55,6 +56,30 @@
     }
     log.appendChild(box);
     log.scrollTop = log.scrollHeight;
+  }
+
+  function feedback(item) {
+    const row = el("p", "feedback");
+    if (item.feedback) { row.textContent = "Thank you for the feedback."; return row; }
+    row.appendChild(el("span", null, "Helpful? "));
+    for (const [label, helpful] of [["Yes", true], ["No", false]]) {
+      const button = el("button", "small", label);
+      button.type = "button";
+      button.setAttribute("aria-label", `${label}, this answer was ${helpful ? "" : "not "}helpful`);
+      button.addEventListener("click", async () => {
+        row.textContent = "Sending …";
+        try {
+          const response = await fetch("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ conversation_id: state.conversationId, helpful: helpful, answer: item.id,
+              clauses: item.citations.map((c) => c.label) }) });
+          const body = await response.json();
+          row.textContent = body.message || "Thank you for the feedback.";
+          if (response.ok) { item.feedback = helpful ? "yes" : "no"; save(); }
+        } catch (e) { row.textContent = "Sorry, your feedback couldn't be sent."; }
+      });
+      row.appendChild(button);
+    }
+    return row;
   }
 
   function renderAll() {
@@ -101,7 +126,7 @@
       if (response.status === 401) response = await post(message, true); // expired: a new conversation
       const body = await response.json();
       const replies = (body.messages || []).map((m) => ({ from: "bot", text: m.text || "", citations: m.citations,
-        notices: m.notices, buttons: m.buttons }));
+        notices: m.notices, buttons: m.buttons, covered: m.covered, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }));
       if ((body.messages || []).some((m) => m.cleared)) {
         state.transcript = []; // what was typed for a report is cleared here too
         renderAll();

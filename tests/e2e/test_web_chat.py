@@ -104,6 +104,20 @@ def test_the_conversation_survives_a_reload(page, running_stack):
     assert only_gateway(page, running_stack.base) == []
 
 
+def test_helpful_feedback_is_stored(page, running_stack):
+    from bot.feedback import all_feedback
+
+    choose(page, "Parent or carer")
+    ask(page, "can my son go on snapchat at school?")
+    page.get_by_role("button", name="Yes, this answer was helpful").click()
+    page.get_by_text("Thank you for the feedback.").wait_for()
+    sender = "web:" + page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId").split(".")[0]
+    saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel_user == sender]
+    assert len(saved) == 1 and saved[0].helpful and "D200 6.1" in saved[0].clauses
+    page.reload()
+    assert page.get_by_text("Thank you for the feedback.").is_visible()  # remembered after a reload
+
+
 def test_html_typed_by_a_user_is_shown_as_text(page):
     choose(page, "Pupil")
     ask(page, "<img src=x onerror=alert(1)>")
