@@ -34,7 +34,15 @@ def message_blocks(message: BotMessage) -> list[dict]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
     buttons = [_button(f"{SHOW_CLAUSE}_{i}", f"Show full clause {c['label']}", f"{c['policy']}|{c['clause']}")
                for i, c in enumerate(message.citations)]
-    buttons += [_button(f"{QUICK_REPLY}_{i}", b["title"], b["payload"]) for i, b in enumerate(message.buttons)]
+    if any(len(b["title"]) > 75 for b in message.buttons):  # Slack cuts button text at 75: list them in full
+        listed = "\n".join(f"{i + 1}. {escape(b['title'])}" for i, b in enumerate(message.buttons))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": listed[:SECTION_LIMIT]}})
+        titles = [f"{i + 1}. {b['title'][:68]}…" if len(b["title"]) > 72 else f"{i + 1}. {b['title']}"
+                  for i, b in enumerate(message.buttons)]
+    else:
+        titles = [b["title"] for b in message.buttons]
+    buttons += [_button(f"{QUICK_REPLY}_{i}", t, b["payload"]) for i, (t, b) in enumerate(zip(titles, message.buttons,
+                                                                                               strict=True))]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons[:25]})
     if message.data and message.data.get("covered") and message.citations:
