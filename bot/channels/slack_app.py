@@ -55,6 +55,8 @@ class SlackChannel:
                             request_verification_enabled=settings.slack_mode() == "http",
                             process_before_response=False)
         self.recent = RecentEvents()
+        # bolt logs unhandled requests with their payloads: keep message text out of the logs
+        logging.getLogger("slack_bolt").setLevel(logging.ERROR)
         self._clauses: dict[str, str] | None = None
         self._register()
 

@@ -176,8 +176,9 @@ def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):
 
 
 def test_no_report_text_reaches_any_log(running_stack):
-    """Runs after the reports above: nothing any reporter typed is in the logs of any process."""
-    typed = ("Jamie", "passed round", "threatening a pupil", "0161 496 0000", "alex@school.example")
+    """Runs last (see conftest): nothing any reporter typed, on the web or in Slack, is in any process's log."""
+    typed = ("Jamie", "passed round", "threatening a pupil", "0161 496 0000", "alex@school.example", "TikTok at 9pm",
+             "pat@school.example")
     for log in (running_stack.run_dir / "logs").glob("*.log"):
         content = log.read_text(errors="replace")
         assert not [t for t in typed if t in content], log.name
