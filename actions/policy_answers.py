@@ -49,18 +49,21 @@ class ActionAnswerPolicyQuestion(Action):
             log.exception("policy lookup failed")
             dispatcher.utter_message(text=APOLOGY)
             return []
-        buttons = report_buttons(answer.payload) + induction_buttons(tracker.sender_id)
+        buttons = report_buttons(answer.payload) + induction_buttons(tracker)
         dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
         return [SlotSet("last_question", question)]
 
 
-def induction_buttons(sender: str) -> list[dict]:
-    """A way back to the induction when this question was asked in the middle of it."""
+def induction_buttons(tracker: Tracker) -> list[dict]:
+    """A way back to the induction when this question was asked in the middle of it (only people who
+    started one in this conversation are looked up, so other answers never wait for the database)."""
     from actions.induction import induction_service
     from bot.database import DatabaseUnavailable
 
+    if not tracker.get_slot("staff_name"):
+        return []
     try:
-        if induction_service().in_progress(sender):
+        if induction_service().in_progress(tracker.sender_id):
             return [{"title": "Back to the induction", "payload": "/continue_induction"}]
     except DatabaseUnavailable:
         pass
