@@ -91,8 +91,8 @@ def stack_figures(questions) -> dict:
         base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         timings = []
         with httpx.Client(timeout=60) as http:
-            conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]
-            for q in questions[:60]:
+            for q in questions[:60]:  # one conversation each: a question that starts a report must not
+                conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]  # swallow the rest
                 began = time.perf_counter()
                 http.post(f"{base}/api/chat", json={"conversation_id": conversation, "message": q.question,
                                                     "role": q.role})
