@@ -58,6 +58,11 @@ class FakeSlack:
                     fake.calls.append((method, body))
                 self._send(200, fake.answer(method, body))
 
+            def do_GET(self) -> None:  # e.g. a file download: recorded, so tests can show none happen
+                with fake.lock:
+                    fake.calls.append(("GET " + self.path, {}))
+                self._send(404, {"ok": False, "error": "not_found"})
+
             def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)

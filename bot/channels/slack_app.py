@@ -29,6 +29,9 @@ MOVED_TO_DM = ("Reports are private, so I've sent you a direct message to take t
 APOLOGY = ("Sorry, the assistant is not available right now. Please try again in a few minutes. If a child is in "
            "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
 REPORT_PAYLOAD = "/report_incident"
+NO_FILES = ("I can't accept files or pictures, and I haven't opened this one. Please delete it from this chat and "
+            "don't forward it. If it may show a child, tell the Designated Safeguarding Lead in person now. "
+            "Describe what happened in words and I can take a report.")
 
 
 class RecentEvents:
@@ -123,7 +126,13 @@ class SlackChannel:
         await self.reply(client, f"slack:{team}:{user}", text, opened["channel"]["id"])
 
     async def _on_direct_message(self, event: dict, client: AsyncWebClient, context) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") == "file_share" or event.get("files"):
+            # Never open, keep or pass on a file: it may be an image of a child.
+            await client.chat_postMessage(channel=event["channel"], text=NO_FILES)
+            return
+        if event.get("subtype"):
             return
         await self.reply(client, f"slack:{context.team_id}:{event['user']}", event.get("text") or "", event["channel"])
 

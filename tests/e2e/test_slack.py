@@ -218,3 +218,12 @@ def test_socket_mode_receives_events_and_answers(running_stack, fake_slack):
             assert fake_slack.calls_to("apps.connections.open")
     finally:
         socket.stop()
+
+
+def test_a_file_sent_in_a_dm_is_refused_and_never_fetched(running_stack, fake_slack):
+    shared = dm("UFILE", "here is the picture") | {
+        "subtype": "file_share", "files": [{"id": "F1", "mimetype": "image/jpeg", "url_private": f"{fake_slack.url}F1"}]}
+    event(running_stack, shared)
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUFILE")
+    assert "can't accept files or pictures" in reply[1]["text"] and "Designated Safeguarding Lead" in reply[1]["text"]
+    assert not [m for m, _ in fake_slack.calls if "F1" in m or m.startswith("files.")]  # never fetched
