@@ -36,10 +36,17 @@ def new_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                          connect_args={"connect_timeout": 5})
+
+
+def _sqlite_begin(conn) -> None:
+    """Writers take SQLite's write lock up front (so two writers queue instead of deadlocking);
+    readers do not, so answering a question never waits for a report being saved."""
+    read_only = conn.get_execution_options().get("policybot_read_only")
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -80,9 +87,11 @@ def migrate(url: str) -> None:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
+def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
     """A unit of work: committed when the block ends, rolled back whole if anything fails."""
-    factory = sessionmaker(engine_for(url), expire_on_commit=False)
+    engine = engine_for(url)
+    factory = sessionmaker(engine.execution_options(policybot_read_only=True) if read_only else engine,
+                           expire_on_commit=False)
     session = factory()
     try:
         yield session

@@ -26,5 +26,5 @@ def record_feedback(url: str, channel: str, channel_user: str, helpful: bool, cl
 
 def all_feedback(url: str) -> list[Feedback]:
     database.migrate(url)
-    with database.session_scope(url) as session:
+    with database.session_scope(url, read_only=True) as session:
         return list(session.scalars(select(Feedback).order_by(Feedback.id)))

@@ -131,7 +131,7 @@ class IncidentService:
         return f"INC-{year}-{number:04d}"
 
     def _by_key(self, key: str) -> Incident | None:
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             return session.scalars(self._loaded().where(Incident.idempotency_key == key)).first()
 
     @staticmethod
@@ -140,7 +140,7 @@ class IncidentService:
 
     def get(self, reference: str) -> Incident:
         self.prepare()
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             incident = session.scalars(self._loaded().where(Incident.reference == reference.strip().upper())).first()
         if incident is None:
             raise IncidentNotFound(f"No report with reference {reference!r}.")
@@ -151,7 +151,7 @@ class IncidentService:
         query = self._loaded().order_by(Incident.id)
         if status:
             query = query.where(Incident.status == status)
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             return list(session.scalars(query))
 
     def change_status(self, reference: str, to_status: str, actor: str, note: str | None = None) -> Incident:

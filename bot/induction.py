@@ -55,19 +55,19 @@ class InductionService:
 
     def known_name(self, sender: str) -> str | None:
         database.migrate(self.url)
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             progress = session.get(InductionProgress, sender)
             return progress.person_name if progress else None
 
     def _progress_order(self, sender: str) -> list[str]:
         """The quiz order of the current attempt (for tests and support)."""
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             progress = session.get(InductionProgress, sender)
             return list(progress.quiz_order) if progress else []
 
     def in_progress(self, sender: str) -> bool:
         database.migrate(self.url)
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             progress = session.get(InductionProgress, sender)
             return bool(progress and progress.stage != "done")
 
@@ -212,7 +212,7 @@ class InductionService:
 
     def register(self) -> list[Acknowledgement]:
         database.migrate(self.url)
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             return list(session.scalars(select(Acknowledgement).order_by(Acknowledgement.id)))
 
     def missing(self, staff: list[str]) -> list[tuple[str, str]]:

@@ -42,7 +42,7 @@ class Outbox:
         channels = [name for name, n in self.notifiers.items() if n.configured]
         if not channels:
             return 0
-        with database.session_scope(self.url) as session:
+        with database.session_scope(self.url, read_only=True) as session:
             due = session.execute(
                 select(OutboxMessage.id).where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels),
                                                OutboxMessage.next_attempt_at <= utcnow())

@@ -143,3 +143,15 @@ def test_sqlite_by_default_in_a_git_ignored_folder_with_wal_and_a_busy_timeout(t
     with database.engine_for(service.url).connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == database.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_on_sqlite_reading_does_not_wait_for_a_writer(tmp_path):
+    service = IncidentService(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    reference = service.submit(draft(), "k").reference
+    with database.session_scope(service.url) as writer:  # holds SQLite's write lock until the block ends
+        writer.execute(text("UPDATE incidents SET updated_at = updated_at"))
+        done = []
+        reader = threading.Thread(target=lambda: done.append(service.get(reference).reference))
+        reader.start()
+        reader.join(3)  # far less than the 10 s busy timeout a second writer would wait
+        assert done == [reference]
