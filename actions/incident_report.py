@@ -17,18 +17,25 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.policy_answers import role_of
 from bot import report_form
 from bot.database import DatabaseUnavailable
-from bot.incident_categories import BY_KEY, CATEGORIES, CYBERBULLYING_OUTSIDE_SCHOOL, detect, from_answer, questions_for
+from bot.incident_categories import (
+    BY_KEY,
+    CATEGORIES,
+    CYBERBULLYING_OUTSIDE_SCHOOL,
+    QUESTIONS,
+    detect,
+    from_answer,
+    questions_for,
+)
 from bot.incidents import IncidentService
 from bot.report_form import AnswerProblem
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORM_SLOTS = ("incident_danger", "incident_category", "incident_when", "incident_where", "incident_people",
-              "incident_description", "incident_evidence", "reporter_name", "reporter_role", "reporter_contact",
-              "incident_confirmed", "incident_key", "requested_slot")
+FORM_SLOTS = (*QUESTIONS, "incident_confirmed", "incident_key", "requested_slot")
 DANGER_FIRST = (
     "If anyone is in immediate danger, call 999 now. Then tell the Designated Safeguarding Lead (DSL) in "
     "person straight away; don't wait for this report. I've marked this report URGENT."
@@ -79,8 +86,8 @@ class ActionStartIncidentReport(Action):
             events.append(SlotSet("incident_category", category.key))
         if report_form.has_image(text):
             dispatcher.utter_message(text=NO_IMAGES)
-        role = (tracker.latest_message.get("metadata") or {}).get("role")
-        if role in {"staff", "parent", "pupil"}:
+        role = role_of(tracker)
+        if role:
             events.append(SlotSet("reporter_role", role))
         return events
 

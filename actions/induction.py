@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any
 
@@ -64,49 +65,63 @@ class ValidateInductionNameForm(FormValidationAction):
             return {"staff_name": None}
 
 
-class ActionBeginInduction(Action):
+class InductionStep(Action, ABC):
+    """An action that runs one step of the induction service for the sender and says its replies."""
+
+    @abstractmethod
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return say(dispatcher, lambda service: self.step(service, tracker))
+
+
+class ActionBeginInduction(InductionStep):
     def name(self) -> str:
         return "action_begin_induction"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        name = tracker.get_slot("staff_name") or "colleague"
-        return say(dispatcher, lambda service: service.begin(tracker.sender_id, name))
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        return service.begin(tracker.sender_id, tracker.get_slot("staff_name") or "colleague")
 
 
-class ActionContinueInduction(Action):
+class ActionContinueInduction(InductionStep):
     def name(self) -> str:
         return "action_continue_induction"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        return say(dispatcher, lambda service: service.advance(tracker.sender_id))
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        return service.advance(tracker.sender_id)
 
 
-class ActionStopInduction(Action):
+class ActionStopInduction(InductionStep):
     def name(self) -> str:
         return "action_stop_induction"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        return say(dispatcher, lambda service: service.stop(tracker.sender_id))
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        return service.stop(tracker.sender_id)
 
 
-class ActionAnswerInductionQuestion(Action):
+class ActionAnswerInductionQuestion(InductionStep):
     def name(self) -> str:
         return "action_answer_induction_question"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        choice = next((e.get("value") for e in tracker.latest_message.get("entities", [])
-                       if e.get("entity") == "quiz_choice"), None)
-        typed = (tracker.latest_message.get("text") or "").strip()
-        try:  # a button sends the option's index; someone typing "2" means the second option
-            index = int(str(choice)) if choice is not None else int(typed.split()[-1]) - 1
-        except (ValueError, IndexError):
-            index = -1
-        return say(dispatcher, lambda service: service.answer(tracker.sender_id, index))
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        return service.answer(tracker.sender_id, chosen_option(tracker))
 
 
-class ActionConfirmInduction(Action):
+class ActionConfirmInduction(InductionStep):
     def name(self) -> str:
         return "action_confirm_induction"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        return say(dispatcher, lambda service: service.confirm(tracker.sender_id))
+    def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
+        return service.confirm(tracker.sender_id)
+
+
+def chosen_option(tracker: Tracker) -> int:
+    """A button sends the option's index; someone typing "2" means the second option; else -1."""
+    choice = next((e.get("value") for e in tracker.latest_message.get("entities", [])
+                   if e.get("entity") == "quiz_choice"), None)
+    typed = (tracker.latest_message.get("text") or "").strip()
+    try:
+        return int(str(choice)) if choice is not None else int(typed.split()[-1]) - 1
+    except (ValueError, IndexError):
+        return -1

@@ -14,6 +14,7 @@ from bot import followups
 from bot.assistant import shared_assistant
 from bot.incident_categories import for_clause
 from bot.messages import MessageProblem, clean_message
+from bot.retrieval import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def role_of(tracker: Tracker) -> str | None:
     """The asker's role, sent by the gateway as message metadata."""
     metadata = tracker.latest_message.get("metadata") or {}
     role = metadata.get("role") if isinstance(metadata, dict) else None
-    return role if role in {"staff", "parent", "pupil"} else None
+    return role if role in ROLES else None
 
 
 class ActionAnswerPolicyQuestion(Action):

@@ -58,6 +58,10 @@ async def start_slack(settings: Settings, rasa: RasaClient):
     return slack
 
 
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _page(settings: Settings) -> str:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     return html.replace("{{MAX_MESSAGE_CHARS}}", str(settings.MAX_MESSAGE_CHARS))
@@ -112,8 +116,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @app.post("/api/conversations", status_code=201)
     async def new_conversation(request: Request) -> JSONResponse:
-        address = request.client.host if request.client else "unknown"
-        refused = too_fast(per_address.allow(address))
+        refused = too_fast(per_address.allow(address_of(request)))
         return refused or JSONResponse({"conversation_id": conversations.issue()}, status_code=201)
 
     @app.post("/api/chat")
@@ -125,8 +128,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         sender = conversations.sender_for(chat.conversation_id)
         if sender is None:
             return _problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
-        address = request.client.host if request.client else "unknown"
-        refused = too_fast(per_conversation.allow(sender), per_address.allow(address))
+        refused = too_fast(per_conversation.allow(sender), per_address.allow(address_of(request)))
         if refused:
             return refused
         metadata = {"role": chat.role, "channel": "web"}
@@ -153,8 +155,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             return _problem(422, "bad_feedback", "Feedback needs conversation_id, helpful (true or false) and clauses.")
         if sender is None:
             return _problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
-        address = request.client.host if request.client else "unknown"
-        refused = too_fast(per_address.allow(address))
+        refused = too_fast(per_address.allow(address_of(request)))
         if refused:
             return refused
         from bot.database import DatabaseUnavailable

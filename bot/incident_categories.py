@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Questions every report needs, in the order they are asked (danger is always first).
-ALWAYS = ("incident_danger", "incident_category", "incident_when", "incident_description",
-          "reporter_name", "reporter_role", "reporter_contact")
-ALL_EXTRAS = ("incident_where", "incident_people", "incident_evidence")
+# The form's questions in asking order (danger is always first), and those only some kinds need.
+QUESTIONS = ("incident_danger", "incident_category", "incident_when", "incident_where", "incident_people",
+             "incident_description", "incident_evidence", "reporter_name", "reporter_role", "reporter_contact")
+OPTIONAL = ("incident_where", "incident_people", "incident_evidence")
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Category:
     key: str
     label: str
     clauses: tuple[str, ...]
-    extra_questions: tuple[str, ...]  # beyond ALWAYS: incident_where, incident_people, incident_evidence
+    extra_questions: tuple[str, ...]  # which of OPTIONAL this kind needs
     pattern: str  # words in a message that suggest this category
     guidance: str = ""  # what the policy says, told to the reporter when the category is known
 
@@ -84,10 +84,8 @@ CYBERBULLYING_OUTSIDE_SCHOOL = (
 
 def questions_for(category_key: str | None) -> list[str]:
     """The form's questions for a category, in asking order (all of them while it is unknown)."""
-    extras = BY_KEY[category_key].extra_questions if category_key in BY_KEY else ALL_EXTRAS
-    ordered = ["incident_danger", "incident_category", "incident_when", "incident_where", "incident_people",
-               "incident_description", "incident_evidence", "reporter_name", "reporter_role", "reporter_contact"]
-    return [q for q in ordered if q in ALWAYS or q in extras] + ["incident_confirmed"]
+    extras = BY_KEY[category_key].extra_questions if category_key in BY_KEY else OPTIONAL
+    return [q for q in QUESTIONS if q not in OPTIONAL or q in extras] + ["incident_confirmed"]
 
 
 def detect(text: str) -> Category | None:

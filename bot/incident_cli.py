@@ -10,7 +10,7 @@ import sys
 from zoneinfo import ZoneInfo
 
 from bot.incident_categories import BY_KEY
-from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused, as_utc
+from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused, local_time
 from bot.records import STATUSES, Incident
 from bot.report_form import LOCATION_LABELS
 from bot.settings import Settings
@@ -19,12 +19,9 @@ EXPORT_FIELDS = ("Date and time", "Category", "People involved", "What happened"
                  "Reference")
 
 
-def _when(moment, zone: ZoneInfo) -> str:
-    return as_utc(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
-
 
 def summary_of(incident: Incident, zone: ZoneInfo) -> dict:
-    return {"reference": incident.reference, "received": _when(incident.created_at, zone),
+    return {"reference": incident.reference, "received": local_time(incident.created_at, zone),
             "category": incident.category, "urgent": incident.urgent, "status": incident.status,
             "routed_to": incident.routed_to}
 
@@ -42,16 +39,16 @@ def details_of(incident: Incident, zone: ZoneInfo) -> dict:
         "reported_by": f"{incident.reporter_name} ({incident.reporter_role}), {incident.reporter_contact}",
         "channel": incident.channel_user,
         "action_taken": incident.action_taken,
-        "audit": [{"at": _when(a.at, zone), "who": a.actor, "action": a.action, "from": a.from_status,
+        "audit": [{"at": local_time(a.at, zone), "who": a.actor, "action": a.action, "from": a.from_status,
                    "to": a.to_status, "note": a.note} for a in incident.audit],
         "notifications": [{"to": n.recipient, "channel": n.channel, "status": n.status, "attempts": n.attempts,
-                           "sent": _when(n.sent_at, zone), "last_error": n.last_error} for n in incident.notifications],
+                           "sent": local_time(n.sent_at, zone), "last_error": n.last_error} for n in incident.notifications],
     }
 
 
 def export_row(incident: Incident, zone: ZoneInfo) -> list[str]:
-    occurred = _when(incident.occurred_at, zone) if incident.occurred_at else incident.occurred_text
-    if incident.occurred_at and len(incident.occurred_text.split(" at ")) == 1:
+    occurred = local_time(incident.occurred_at, zone) if incident.occurred_at else incident.occurred_text
+    if incident.occurred_at and " at " not in incident.occurred_text:
         occurred = occurred.split(" ")[0]  # a day without a time
     action = incident.action_taken or {"open": "Open: not yet acknowledged",
                                        "acknowledged": "Acknowledged, in progress"}.get(incident.status, incident.status)
@@ -73,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(f"{'REFERENCE':<15} {'RECEIVED':<17} {'STATUS':<13} {'URGENT':<7} CATEGORY")
                 for i in incidents:
-                    print(f"{i.reference:<15} {_when(i.created_at, zone):<17} {i.status:<13} "
+                    print(f"{i.reference:<15} {local_time(i.created_at, zone):<17} {i.status:<13} "
                           f"{'YES' if i.urgent else '':<7} {BY_KEY[i.category].label}")
         elif args.action == "show":
             details = details_of(service.get(args.reference), zone)

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from bot import database
+from bot import database, notifications
 from bot.contacts import Contacts, load_contacts
 from bot.incident_categories import BY_KEY
 from bot.records import STATUSES, AuditEntry, Incident, ReferenceCounter, utcnow
@@ -59,6 +59,11 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A stored time as the school reads it (dd/mm/yyyy hh:mm), or "" when there is none."""
+    return as_utc(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
 class IncidentService:
@@ -111,9 +116,7 @@ class IncidentService:
         session.flush()
         actor = f"{draft.reporter_name} ({draft.channel_user})"
         session.add(AuditEntry(incident_id=incident.id, at=now, actor=actor, action="created", to_status="open"))
-        from bot.notifications import messages_for
-
-        for message in messages_for(incident, people, self.zone):
+        for message in notifications.messages_for(incident, people, self.zone):
             session.add(message)
         return incident
 

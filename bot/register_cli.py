@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.incidents import as_utc
+from bot.incidents import local_time
 from bot.induction import InductionService
 from bot.induction_content import InductionError
 from bot.settings import Settings
@@ -18,14 +18,11 @@ FIELDS = ("name", "channel identity", "policy", "version", "attempt", "started",
           "confirmed read and understood")
 
 
-def _when(moment, zone: ZoneInfo) -> str:
-    return as_utc(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
-
 
 def rows(service: InductionService, zone: ZoneInfo) -> list[dict]:
     return [dict(zip(FIELDS, (r.person_name, r.channel_user, r.policy_code, r.policy_version, r.attempt,
-                              _when(r.started_at, zone), _when(r.finished_at, zone), r.score,
-                              "yes" if r.passed else "no", _when(r.confirmed_at, zone)), strict=True))
+                              local_time(r.started_at, zone), local_time(r.finished_at, zone), r.score,
+                              "yes" if r.passed else "no", local_time(r.confirmed_at, zone)), strict=True))
             for r in service.register()]
 
 

@@ -101,17 +101,27 @@ class SlackChannel:
 
     # Conversations -----------------------------------------------------------------------
 
-    async def reply(self, client: AsyncWebClient, sender: str, text: str, channel: str, thread_ts: str | None = None):
+    @staticmethod
+    def sender(team: str, user: str, thread: str | None = None) -> str:
+        """Rasa's conversation: the person's DM, or their conversation in one channel thread."""
+        return f"slack:{team}:{user}" + (f":thread:{thread}" if thread else "")
+
+    async def answer(self, sender: str, text: str, post) -> None:
+        """Ask Rasa and hand each reply (or the apology) to `post(text=..., blocks=...)`."""
         try:
             messages = await self.rasa.send(sender, text, {"role": "staff", "channel": "slack"})
         except RasaUnavailable:
             messages = []
         if not messages:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=APOLOGY)
-            return
+            await post(text=APOLOGY)
         for message in messages:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback_text(message),
-                                          blocks=message_blocks(message))
+            await post(text=fallback_text(message), blocks=message_blocks(message))
+
+    async def reply(self, client: AsyncWebClient, sender: str, text: str, channel: str, thread_ts: str | None = None):
+        async def post(**content):
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **content)
+
+        await self.answer(sender, text, post)
 
     async def is_report(self, text: str) -> bool:
         if text.startswith(REPORT_PAYLOAD):
@@ -119,11 +129,10 @@ class SlackChannel:
         intent = await self.rasa.intent_of(text)
         return intent == "report_incident"
 
-    async def move_to_dm(self, client: AsyncWebClient, team: str, user: str, channel: str, text: str,
-                         thread_ts: str | None) -> None:
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=MOVED_TO_DM)
+    async def continue_in_dm(self, client: AsyncWebClient, team: str, user: str, text: str) -> None:
+        """Take a report out of a channel: the conversation goes on in the person's DM."""
         opened = await client.conversations_open(users=user)
-        await self.reply(client, f"slack:{team}:{user}", text, opened["channel"]["id"])
+        await self.reply(client, self.sender(team, user), text, opened["channel"]["id"])
 
     async def _on_direct_message(self, event: dict, client: AsyncWebClient, context) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
@@ -134,18 +143,19 @@ class SlackChannel:
             return
         if event.get("subtype"):
             return
-        await self.reply(client, f"slack:{context.team_id}:{event['user']}", event.get("text") or "", event["channel"])
+        await self.reply(client, self.sender(context.team_id, event["user"]), event.get("text") or "", event["channel"])
 
     async def _on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
         if event.get("bot_id") or not event.get("user"):
             return
         text = MENTION.sub("", event.get("text") or "").strip() or "help"
         thread = event.get("thread_ts") or event["ts"]
-        team, user = context.team_id, event["user"]
+        team, user, channel = context.team_id, event["user"], event["channel"]
         if await self.is_report(text):
-            await self.move_to_dm(client, team, user, event["channel"], text, thread)
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
+            await self.continue_in_dm(client, team, user, text)
             return
-        await self.reply(client, f"slack:{team}:{user}:thread:{thread}", text, event["channel"], thread)
+        await self.reply(client, self.sender(team, user, thread), text, channel, thread)
 
     async def _on_command(self, ack, command: dict, respond, client: AsyncWebClient, context) -> None:
         await ack()  # within Slack's 3 seconds; the answer follows through response_url
@@ -153,17 +163,13 @@ class SlackChannel:
         team, user = context.team_id, command["user_id"]
         if await self.is_report(text):
             await respond(text=MOVED_TO_DM, response_type="ephemeral")
-            opened = await client.conversations_open(users=user)
-            await self.reply(client, f"slack:{team}:{user}", text, opened["channel"]["id"])
+            await self.continue_in_dm(client, team, user, text)
             return
-        try:
-            messages = await self.rasa.send(f"slack:{team}:{user}", text, {"role": "staff", "channel": "slack"})
-        except RasaUnavailable:
-            messages = []
-        if not messages:
-            await respond(text=APOLOGY, response_type="ephemeral")
-        for message in messages:
-            await respond(text=fallback_text(message), blocks=message_blocks(message), response_type="ephemeral")
+
+        async def post(**content):
+            await respond(response_type="ephemeral", **content)
+
+        await self.answer(self.sender(team, user), text, post)
 
     # Buttons -------------------------------------------------------------------------------
 
@@ -172,19 +178,19 @@ class SlackChannel:
         """(team, user, channel, thread) of a button click."""
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
-        thread = message.get("thread_ts") if not channel.startswith("D") else None
+        thread = None if channel.startswith("D") else message.get("thread_ts") or message.get("ts")
         team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
-        return team, body["user"]["id"], channel, thread or (message.get("ts") if not channel.startswith("D") else None)
+        return team, body["user"]["id"], channel, thread
 
     async def _on_quick_reply(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         team, user, channel, thread = self._where(body)
         payload = action.get("value") or ""
-        if not channel.startswith("D") and payload.startswith(REPORT_PAYLOAD):
-            await self.move_to_dm(client, team, user, channel, payload, thread)
+        if thread and payload.startswith(REPORT_PAYLOAD):  # "Report this" pressed in a channel
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
+            await self.continue_in_dm(client, team, user, payload)
             return
-        sender = f"slack:{team}:{user}" if channel.startswith("D") else f"slack:{team}:{user}:thread:{thread}"
-        await self.reply(client, sender, payload, channel, thread)
+        await self.reply(client, self.sender(team, user, thread), payload, channel, thread)
 
     def clause_text(self, key: str) -> str | None:
         if self._clauses is None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot import stack
+from bot.conversations import ConversationIds
 from bot.settings import Settings
 from bot.stack import free_port
 
@@ -74,6 +75,10 @@ class RunningStack:
             self.conversations[name] = response.json()["conversation_id"]
         return self.conversations[name]
 
+    def rasa_sender(self, name: str) -> str:
+        """Rasa's sender id (and a report's channel identity) for a named test conversation."""
+        return ConversationIds(self.settings.SESSION_SECRET).sender_for(self.conversation(name))
+
     def service(self, name: str) -> stack.Service:
         return next(s for s in self.services if s.name == name)
 
@@ -88,8 +93,7 @@ class RunningStack:
 
     def tracker(self, sender: str) -> dict:
         """Rasa's stored conversation (loopback API, with the run's token)."""
-        rasa_sender = "web:" + self.conversation(sender).split(".")[0]
-        response = httpx.get(f"{self.settings.RASA_URL}/conversations/{rasa_sender}/tracker",
+        response = httpx.get(f"{self.settings.RASA_URL}/conversations/{self.rasa_sender(sender)}/tracker",
                              params={"token": self.settings.RASA_TOKEN, "include_events": "ALL"}, timeout=30)
         response.raise_for_status()
         return response.json()

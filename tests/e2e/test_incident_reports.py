@@ -57,7 +57,7 @@ def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(r
     assert incident.category == "friend_request" and incident.status == "open" and not incident.urgent
     assert incident.reporter_name == "Sam Jones" and incident.reporter_role == "staff"
     assert incident.occurred_text.endswith("at 15:00") and incident.people_roles == ["pupil"]
-    assert incident.channel_user == "web:" + running_stack.conversation("rep-happy").split(".")[0]
+    assert incident.channel_user == running_stack.rasa_sender("rep-happy")
     assert incident.routed_to == ["headteacher"]
     assert [a.action for a in incident.audit] == ["created"]
     assert sorted((n.channel, n.recipient) for n in incident.notifications) == [
@@ -78,7 +78,7 @@ def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(r
     # A repeated "yes" or "try again" after saving creates nothing new.
     assert "no report in progress" in texts(running_stack.chat("try again", sender="rep-happy"))
     assert len([i for i in incidents.list() if i.reporter_name == "Sam Jones"
-                and i.channel_user.endswith(running_stack.conversation("rep-happy").split(".")[0])]) == 1
+                and i.channel_user == running_stack.rasa_sender("rep-happy")]) == 1
 
 
 def test_cancel_part_way_saves_nothing_and_clears_the_conversation(running_stack, incidents):
@@ -160,7 +160,7 @@ def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_
         postgres_server.start()
     response = running_stack.chat("/submit_report", sender="rep-dbdown")
     reference = saved_reference(response)
-    saved = [i for i in incidents.list() if i.channel_user.endswith(running_stack.conversation("rep-dbdown").split(".")[0])]
+    saved = [i for i in incidents.list() if i.channel_user == running_stack.rasa_sender("rep-dbdown")]
     assert [i.reference for i in saved] == [reference]
     assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 2  # email and Slack
 

@@ -71,7 +71,7 @@ def test_walkthrough_question_stop_resume_quiz_and_register(running_stack):
     assert "recorded in the school's register" in text_of(say(running_stack, sender, confirm["payload"]))
 
     service = InductionService(running_stack.settings)
-    channel_user = "web:" + running_stack.conversation(sender).split(".")[0]
+    channel_user = running_stack.rasa_sender(sender)
     rows = [r for r in service.register() if r.channel_user == channel_user]
     assert [(r.attempt, r.score, r.passed, r.confirmed_at is not None) for r in rows] == [
         (1, 50, False, False), (2, 100, True, True)]
