@@ -1,0 +1,18 @@
+"""Waiting for something another process does, with a deadline."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
+    """Call `probe` until it returns something truthy; that value, or the last one after `timeout`."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = probe()
+    return value
