@@ -1,5 +1,5 @@
 """The gateway: the only public port. Web chat page, embed script, /api/conversations,
-/api/chat and /healthz in front of Rasa."""
+/api/chat, Slack's /slack/events, Teams' /api/messages and /healthz in front of Rasa."""
 
 from __future__ import annotations
 
@@ -58,6 +58,18 @@ async def start_slack(settings: Settings, rasa: RasaClient):
     return slack
 
 
+def start_teams(settings: Settings, rasa: RasaClient):
+    """The Teams channel when TEAMS_APP_ID is set, else None."""
+    if not settings.TEAMS_APP_ID:
+        log.info("Teams is off: set TEAMS_APP_ID with TEAMS_APP_PASSWORD (or a certificate) to turn it on")
+        return None
+    from bot.channels.teams_app import TeamsChannel
+
+    log.info("Teams is on (%s bot; Bot Framework posts to /api/messages)",
+             "single-tenant" if settings.TEAMS_TENANT_ID else "multi-tenant")
+    return TeamsChannel(settings, rasa)
+
+
 def address_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -74,7 +86,10 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
     async def lifespan(app: FastAPI):
         app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN)
         app.state.slack = await start_slack(settings, app.state.rasa)
+        app.state.teams = start_teams(settings, app.state.rasa)
         yield
+        if app.state.teams:
+            await app.state.teams.stop()
         if app.state.slack:
             await app.state.slack.stop()
         await app.state.rasa.close()
@@ -173,6 +188,13 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         if app.state.slack is None or settings.slack_mode() != "http":
             return _problem(404, "slack_off", "Slack is not set up on this assistant (see the README).")
         return await app.state.slack.handle_http(request)
+
+    @app.post("/api/messages", include_in_schema=False)
+    async def teams_messages(request: Request) -> Response:
+        """Microsoft Teams, through Bot Framework (tokens checked in bot.channels.teams_auth)."""
+        if app.state.teams is None:
+            return _problem(404, "teams_off", "Teams is not set up on this assistant (see the README).")
+        return await app.state.teams.handle(request)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -146,3 +146,18 @@ class Acknowledgement(Base):
     score: Mapped[int] = mapped_column(Integer)
     passed: Mapped[bool] = mapped_column(Boolean)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TeamsConversation(Base):
+    """Where to reach a Teams user in their personal chat with the bot (for notifications and reports
+    moved out of a channel). Written when they write to the bot; no message content."""
+
+    __tablename__ = "teams_conversations"
+
+    user_key: Mapped[str] = mapped_column(String(200), primary_key=True)  # Entra object id, else the Teams id
+    tenant_id: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    service_url: Mapped[str] = mapped_column(String(300))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -57,6 +57,30 @@ class Settings:
     SLACK_SIGNING_SECRET: str = _setting("", "Slack signing secret, for HTTP mode at /slack/events.")
     SLACK_APP_TOKEN: str = _setting("", "Slack app-level token (xapp-...); when set, Socket Mode is used (no public URL).")
     SLACK_API_URL: str = _setting("https://slack.com/api/", "Slack Web API address (changed only by tests).")
+    TEAMS_APP_ID: str = _setting("", "Microsoft app (client) id of the Azure Bot registration; Teams is off when empty.")
+    TEAMS_APP_PASSWORD: str = _setting("", "Client secret of the app registration (or use a certificate instead).")
+    TEAMS_CERTIFICATE_THUMBPRINT: str = _setting("", "Thumbprint of the app's certificate, when it signs in with one.")
+    TEAMS_CERTIFICATE_KEY_FILE: str = _setting("", "PEM file with the certificate's private key (kept outside the repository).")
+    TEAMS_TENANT_ID: str = _setting(
+        "", "Tenant id of a single-tenant bot (only that tenant is served); empty for a multi-tenant registration."
+    )
+    TEAMS_SERVICE_URL_HOSTS: str = _setting(
+        "smba.trafficmanager.net", "Comma-separated hosts the bot may reply to (an activity's serviceUrl must be one)."
+    )
+    TEAMS_SERVICE_URL: str = _setting(
+        "https://smba.trafficmanager.net/uk/", "Bot Connector address for messages to people who never wrote to the bot."
+    )
+    TEAMS_OPENID_METADATA_URL: str = _setting(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        "Where Bot Framework publishes its token signing keys (changed only by tests or sovereign clouds).",
+    )
+    TEAMS_LOGIN_URL: str = _setting(
+        "https://login.microsoftonline.com/", "Microsoft Entra sign-in address for the bot's own tokens."
+    )
+    TEAMS_KEY_REFETCH_SECONDS: float = _setting(
+        60.0, "Shortest wait between fetching the signing keys again because a token names an unknown key."
+    )
+    TEAMS_CLOCK_SKEW_SECONDS: int = _setting(300, "Clock difference allowed when checking a token's times.")
     RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API; a new one is made for each run when empty.")
 
     def slack_mode(self) -> str | None:
@@ -66,6 +90,9 @@ class Settings:
         if self.SLACK_APP_TOKEN:
             return "socket"
         return "http" if self.SLACK_SIGNING_SECRET else None
+
+    def teams_hosts(self) -> set[str]:
+        return {h.strip().lower() for h in self.TEAMS_SERVICE_URL_HOSTS.split(",") if h.strip()}
 
     def database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in DATA_DIR."""

@@ -180,6 +180,9 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
                "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
               .get(mode, "Slack is off: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
                          "(HTTP mode); see the README."), flush=True)
+        print(f"Teams is on: Bot Framework sends activities to /api/messages on port {settings.GATEWAY_PORT}."
+              if settings.TEAMS_APP_ID else "Teams is off: set TEAMS_APP_ID and TEAMS_APP_PASSWORD (or a certificate); "
+              "see the README.", flush=True)
         if not settings.SMTP_HOST:
             print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
                   "notifications wait in the outbox until it is.", flush=True)

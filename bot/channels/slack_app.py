@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.common import APOLOGY, NO_FILES, REPORT_PAYLOAD, RecentEvents, ask, is_report
 from bot.channels.slack_blocks import FEEDBACK_NO, FEEDBACK_YES, QUICK_REPLY, SHOW_CLAUSE, fallback_text, message_blocks
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.slack_notifier import ACKNOWLEDGE
 
@@ -26,27 +26,6 @@ log = logging.getLogger("bot.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 MOVED_TO_DM = ("Reports are private, so I've sent you a direct message to take this one there. "
                "Please don't post any details in this channel.")
-APOLOGY = ("Sorry, the assistant is not available right now. Please try again in a few minutes. If a child is in "
-           "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
-REPORT_PAYLOAD = "/report_incident"
-NO_FILES = ("I can't accept files or pictures, and I haven't opened this one. Please delete it from this chat and "
-            "don't forward it. If it may show a child, tell the Designated Safeguarding Lead in person now. "
-            "Describe what happened in words and I can take a report.")
-
-
-class RecentEvents:
-    """Event ids already handled, so a redelivered event (X-Slack-Retry-Num) is answered once."""
-
-    def __init__(self, size: int = 10_000):
-        self.size, self.seen = size, OrderedDict()
-
-    def first_time(self, event_id: str) -> bool:
-        if event_id in self.seen:
-            return False
-        self.seen[event_id] = True
-        if len(self.seen) > self.size:
-            self.seen.popitem(last=False)
-        return True
 
 
 class SlackChannel:
@@ -108,10 +87,7 @@ class SlackChannel:
 
     async def answer(self, sender: str, text: str, post) -> None:
         """Ask Rasa and hand each reply (or the apology) to `post(text=..., blocks=...)`."""
-        try:
-            messages = await self.rasa.send(sender, text, {"role": "staff", "channel": "slack"})
-        except RasaUnavailable:
-            messages = []
+        messages = await ask(self.rasa, sender, text, "slack")
         if not messages:
             await post(text=APOLOGY)
         for message in messages:
@@ -122,12 +98,6 @@ class SlackChannel:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **content)
 
         await self.answer(sender, text, post)
-
-    async def is_report(self, text: str) -> bool:
-        if text.startswith(REPORT_PAYLOAD):
-            return True
-        intent = await self.rasa.intent_of(text)
-        return intent == "report_incident"
 
     async def continue_in_dm(self, client: AsyncWebClient, team: str, user: str, text: str) -> None:
         """Take a report out of a channel: the conversation goes on in the person's DM."""
@@ -151,7 +121,7 @@ class SlackChannel:
         text = MENTION.sub("", event.get("text") or "").strip() or "help"
         thread = event.get("thread_ts") or event["ts"]
         team, user, channel = context.team_id, event["user"], event["channel"]
-        if await self.is_report(text):
+        if await is_report(self.rasa, text):
             await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
             await self.continue_in_dm(client, team, user, text)
             return
@@ -161,7 +131,7 @@ class SlackChannel:
         await ack()  # within Slack's 3 seconds; the answer follows through response_url
         text = (command.get("text") or "").strip() or "help"
         team, user = context.team_id, command["user_id"]
-        if await self.is_report(text):
+        if await is_report(self.rasa, text):
             await respond(text=MOVED_TO_DM, response_type="ephemeral")
             await self.continue_in_dm(client, team, user, text)
             return

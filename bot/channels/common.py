@@ -1,0 +1,44 @@
+"""What the staff channels (Slack and Teams) share: wording, redelivery checks, asking Rasa."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
+
+APOLOGY = ("Sorry, the assistant is not available right now. Please try again in a few minutes. If a child is in "
+           "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
+REPORT_PAYLOAD = "/report_incident"
+NO_FILES = ("I can't accept files or pictures, and I haven't opened this one. Please delete it from this chat and "
+            "don't forward it. If it may show a child, tell the Designated Safeguarding Lead in person now. "
+            "Describe what happened in words and I can take a report.")
+
+
+class RecentEvents:
+    """Event ids already handled, so a redelivered event is answered once."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self.seen = size, OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        if event_id in self.seen:
+            return False
+        self.seen[event_id] = True
+        if len(self.seen) > self.size:
+            self.seen.popitem(last=False)
+        return True
+
+
+async def ask(rasa: RasaClient, sender: str, text: str, channel: str) -> list[BotMessage]:
+    """Rasa's replies to a member of staff; empty when Rasa is down or silent (say APOLOGY then)."""
+    try:
+        return await rasa.send(sender, text, {"role": "staff", "channel": channel})
+    except RasaUnavailable:
+        return []
+
+
+async def is_report(rasa: RasaClient, text: str) -> bool:
+    """Does this message start a report (so it must leave a shared channel)?"""
+    if text.startswith(REPORT_PAYLOAD):
+        return True
+    return await rasa.intent_of(text) == "report_incident"
