@@ -20,6 +20,7 @@ class Person:
     name: str
     email: str | None = None
     slack_user: str | None = None
+    teams_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def load_contacts(path: Path) -> Contacts:
     for key, entry in raw["people"].items():
         if not isinstance(entry, dict) or not entry.get("name"):
             raise ContactsError(f"{path}: person {key!r} needs a name")
-        people[key] = Person(key, str(entry["name"]), entry.get("email"), entry.get("slack_user"))
+        people[key] = Person(key, str(entry["name"]), entry.get("email"), entry.get("slack_user"),
+                             entry.get("teams_user"))
     routes = {}
     for category, keys in raw["routes"].items():
         if category not in BY_KEY:

@@ -45,7 +45,8 @@ def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo) -> li
     """One outbox row for each person and each channel they can be reached on."""
     messages = []
     for person in people:
-        for channel, address in (("email", person.email), ("slack", person.slack_user)):
+        for channel, address in (("email", person.email), ("slack", person.slack_user),
+                                 ("teams", person.teams_user)):
             if address:
                 messages.append(OutboxMessage(
                     incident_id=incident.id, channel=channel, recipient=address, recipient_name=person.name,

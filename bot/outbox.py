@@ -26,8 +26,9 @@ LEASE = timedelta(minutes=2)
 
 def default_notifiers(settings: Settings) -> list:
     from bot.slack_notifier import SlackNotifier
+    from bot.teams_notifier import TeamsNotifier
 
-    return [EmailNotifier(settings), SlackNotifier(settings)]
+    return [EmailNotifier(settings), SlackNotifier(settings), TeamsNotifier(settings)]
 
 
 class Outbox:
@@ -96,8 +97,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
     outbox = Outbox(settings)
     if not any(n.configured for n in outbox.notifiers.values()):
-        log.warning("no notification channel is configured (set SMTP_HOST for email, SLACK_BOT_TOKEN for Slack): "
-                    "notifications wait in the outbox until one is")
+        log.warning("no notification channel is configured (set SMTP_HOST for email, SLACK_BOT_TOKEN for Slack, "
+                    "TEAMS_APP_ID for Teams): notifications wait in the outbox until one is")
     log.info("outbox worker started; database %s", database.describe_url(outbox.url))
     while not stop.is_set():
         try:

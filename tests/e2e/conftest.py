@@ -121,14 +121,30 @@ def fake_slack():
 
 
 SLACK_SIGNING_SECRET = "test-signing-secret"
+TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT = "6f1c2d3e-0000-4000-8000-00000000b07a", "test-client-secret", "tenant-heatons"
+TEAMS_HEAD = "aad-headteacher"  # the head teacher's Microsoft Entra object id
 
 
-def contacts_with_slack(folder: Path) -> Path:
-    """The school's contacts file, with Slack users for the head teacher and the DSL."""
+@pytest.fixture(scope="session")
+def fake_microsoft(tmp_path_factory):
+    """Bot Framework's keys, Entra sign-in and the Bot Connector, on local HTTPS; the stack trusts its CA."""
+    from tests.fake_microsoft import FakeMicrosoft
+
+    server = FakeMicrosoft(tmp_path_factory.mktemp("microsoft"), TEAMS_APP_ID, TEAMS_APP_PASSWORD)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):  # read by requests (MSAL, msrest) and httpx
+            patch.setenv(name, str(server.ca_bundle))
+        yield server
+    server.stop()
+
+
+def contacts_for_tests(folder: Path) -> Path:
+    """The school's contacts file, with Slack and Teams users for the head teacher and the DSL."""
     import yaml
 
     contacts = yaml.safe_load((Path(stack.ROOT) / "policy_corpus" / "contacts.yml").read_text(encoding="utf-8"))
     contacts["people"]["headteacher"]["slack_user"] = "UHEAD"
+    contacts["people"]["headteacher"]["teams_user"] = TEAMS_HEAD
     contacts["people"]["dsl"]["slack_user"] = "UDSL"
     path = folder / "contacts.yml"
     path.write_text(yaml.safe_dump(contacts), encoding="utf-8")
@@ -136,10 +152,14 @@ def contacts_with_slack(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack):
+def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fake_microsoft):
     settings = stack.with_token(Settings(
         SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
-        CONTACTS_FILE=str(contacts_with_slack(tmp_path_factory.mktemp("contacts"))),
+        TEAMS_APP_ID=TEAMS_APP_ID, TEAMS_APP_PASSWORD=TEAMS_APP_PASSWORD, TEAMS_TENANT_ID=TEAMS_TENANT,
+        TEAMS_SERVICE_URL_HOSTS="127.0.0.1", TEAMS_SERVICE_URL=fake_microsoft.service_url,
+        TEAMS_OPENID_METADATA_URL=fake_microsoft.metadata_url, TEAMS_LOGIN_URL=fake_microsoft.login_url,
+        TEAMS_KEY_REFETCH_SECONDS=0,
+        CONTACTS_FILE=str(contacts_for_tests(tmp_path_factory.mktemp("contacts"))),
         GATEWAY_PORT=free_port(),
         RASA_URL=f"http://127.0.0.1:{free_port()}",
         ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",

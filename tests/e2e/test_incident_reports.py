@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.incidents import IncidentService
+from tests.e2e.conftest import TEAMS_HEAD
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -62,7 +63,7 @@ def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(r
     assert incident.routed_to == ["headteacher"]
     assert [a.action for a in incident.audit] == ["created"]
     assert sorted((n.channel, n.recipient) for n in incident.notifications) == [
-        ("email", "headteacher@norrisbank.example"), ("slack", "UHEAD")]
+        ("email", "headteacher@norrisbank.example"), ("slack", "UHEAD"), ("teams", TEAMS_HEAD)]
 
     [email] = smtp_server.wait_for(lambda m: reference in m["Subject"])
     body = email.get_payload(decode=True).decode()
@@ -167,7 +168,7 @@ def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_
     reference = saved_reference(response)
     saved = [i for i in incidents.list() if i.channel_user == running_stack.rasa_sender("rep-dbdown")]
     assert [i.reference for i in saved] == [reference]
-    assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 2  # email and Slack
+    assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 3  # email, Slack and Teams
 
 
 def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):

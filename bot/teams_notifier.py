@@ -1,0 +1,58 @@
+"""Teams delivery for the outbox: a proactive message in the person's personal chat with the bot,
+with the reference, kind and urgency (never the description) and an "Acknowledge" button.
+
+The person is named in the contacts file by their Microsoft Entra object id (`teams_user`). Their
+personal chat is the one they last used with the bot; when there is none yet, a single-tenant
+bot opens one through TEAMS_SERVICE_URL (the app must be installed for them).
+"""
+
+from __future__ import annotations
+
+from botbuilder.core import MessageFactory
+
+from bot.channels.teams_cards import notification_card
+from bot.channels.teams_connector import Connector, ConnectorError, find_chat, remember_chat
+from bot.email_notifier import DeliveryError
+from bot.records import OutboxMessage
+from bot.settings import Settings
+
+
+class TeamsNotifier:
+    channel = "teams"
+
+    def __init__(self, settings: Settings, connector: Connector | None = None):
+        self.settings = settings
+        self._connector = connector
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.TEAMS_APP_ID)
+
+    @property
+    def connector(self) -> Connector:
+        if self._connector is None:
+            self._connector = Connector(self.settings)
+        return self._connector
+
+    def chat_with(self, user: str) -> tuple[str, str]:
+        """(serviceUrl, conversation id) of the bot's personal chat with a person."""
+        url = self.settings.database_url()
+        known = find_chat(url, user)
+        if known is not None:
+            return known.service_url, known.conversation_id
+        tenant = self.settings.TEAMS_TENANT_ID
+        if not tenant:
+            raise DeliveryError("no Teams chat with this person yet (they must message the assistant once)")
+        service_url, bot = self.settings.TEAMS_SERVICE_URL, f"28:{self.settings.TEAMS_APP_ID}"
+        conversation_id = self.connector.open_personal_chat(service_url, tenant, bot, user)
+        remember_chat(url, user, tenant, user, bot, service_url, conversation_id)
+        return service_url, conversation_id
+
+    def send(self, message: OutboxMessage, reference: str) -> None:
+        activity = MessageFactory.attachment(notification_card(message.subject, message.body, reference))
+        activity.summary = message.subject
+        try:
+            service_url, conversation_id = self.chat_with(message.recipient)
+            self.connector.reply(service_url, conversation_id, None, activity)
+        except ConnectorError as problem:
+            raise DeliveryError(f"Teams {problem}") from None
