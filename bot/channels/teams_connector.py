@@ -81,6 +81,7 @@ class Connector:
             return self._clients[service_url]
 
     def _call(self, what: str, call):
+        """Run one Bot Connector call (signing in first if need be); ConnectorError when it fails."""
         try:
             return call()
         except (ClientException, HttpOperationError, PermissionError, OSError, ValueError) as problem:
@@ -88,16 +89,17 @@ class Connector:
             raise ConnectorError(what) from None
 
     def reply(self, service_url: str, conversation_id: str, reply_to_id: str | None, activity: Activity) -> None:
-        conversations = self.client(service_url).conversations
         if reply_to_id:
-            self._call("reply", lambda: conversations.reply_to_activity(conversation_id, reply_to_id, activity))
+            self._call("reply", lambda: self.client(service_url).conversations.reply_to_activity(
+                conversation_id, reply_to_id, activity))
         else:
-            self._call("message", lambda: conversations.send_to_conversation(conversation_id, activity))
+            self._call("message", lambda: self.client(service_url).conversations.send_to_conversation(
+                conversation_id, activity))
 
     def update(self, service_url: str, conversation_id: str, activity_id: str, activity: Activity) -> None:
-        conversations = self.client(service_url).conversations
         activity.id = activity_id
-        self._call("update", lambda: conversations.update_activity(conversation_id, activity_id, activity))
+        self._call("update", lambda: self.client(service_url).conversations.update_activity(
+            conversation_id, activity_id, activity))
 
     def open_personal_chat(self, service_url: str, tenant_id: str, bot_id: str, user_id: str) -> str:
         """The id of the bot's personal chat with a user (Teams returns the existing one if there is one)."""
