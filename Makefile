@@ -5,10 +5,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup train index run test bench lint validate clean
+.PHONY: help setup train index run test bench lint validate teams-app clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 setup:  ## install both environments, train the Rasa model, build the index (skips what is current)
 	@scripts/setup.sh
@@ -34,5 +34,8 @@ validate: setup  ## rasa data validate
 lint: setup  ## ruff over the Python code
 	@.venv/bin/ruff check bot actions tests
 
+teams-app: setup  ## zip the Teams app package into dist/teams-app.zip (needs TEAMS_APP_ID, TEAMS_APP_WEBSITE)
+	@.venv/bin/policybot teams-app
+
 clean:  ## remove environments, models, caches and logs
-	rm -rf .venv .venv-rasa models .cache .run .rasa-train.log .pytest_cache
+	rm -rf .venv .venv-rasa models .cache .run .rasa-train.log .pytest_cache dist

@@ -64,6 +64,20 @@ def _database(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _teams_app(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.teams_package import PackageError, build
+
+    try:
+        target = build(settings, Path(args.output))
+    except PackageError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    print(f"Wrote {target}: upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin centre.")
+    return 0
+
+
 def _settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, default, help_text in describe():
         print(f"{name}={getattr(settings, name)}  # {help_text} (default {default})")
@@ -83,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("settings", help="print every setting and its current value").set_defaults(handler=_settings)
     commands.add_parser("worker", help="deliver notifications from the outbox (make run starts it)").set_defaults(
         handler=_worker)
+    teams_app = commands.add_parser("teams-app", help="build the Teams app package (manifest and icons, zipped)")
+    teams_app.add_argument("--output", default="dist/teams-app.zip", help="where to write it")
+    teams_app.set_defaults(handler=_teams_app)
     commands.add_parser("migrate", help="create or upgrade the incident database").set_defaults(handler=_database)
     incident_cli.add_parser(commands)
     register_cli.add_parser(commands)

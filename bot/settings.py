@@ -64,6 +64,9 @@ class Settings:
     TEAMS_TENANT_ID: str = _setting(
         "", "Tenant id of a single-tenant bot (only that tenant is served); empty for a multi-tenant registration."
     )
+    TEAMS_APP_WEBSITE: str = _setting(
+        "", "School website (https) named in the Teams app package as its website, privacy and terms pages."
+    )
     TEAMS_SERVICE_URL_HOSTS: str = _setting(
         "smba.trafficmanager.net", "Comma-separated hosts the bot may reply to (an activity's serviceUrl must be one)."
     )

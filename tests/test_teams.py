@@ -179,3 +179,32 @@ def test_the_endpoint_is_off_without_teams_settings_and_refuses_unsigned_request
         refused = client.post("/api/messages", json={"type": "message", "channelId": "msteams", "text": "hi"})
         assert refused.status_code == 401 and "token" in refused.json()["message"]
         assert time.monotonic() - began < 5
+
+
+def test_the_teams_app_package_has_the_manifest_with_this_bots_id_and_both_icons(tmp_path):
+    import os
+    import zipfile
+
+    from bot.teams_package import png_size
+    from tests.test_cli import policybot
+
+    app_id = "6f1c2d3e-1234-4abc-8def-0123456789ab"
+    env = os.environ | {"TEAMS_APP_ID": app_id, "TEAMS_APP_WEBSITE": "https://www.norrisbank.example/"}
+    result = policybot("teams-app", "--output", str(tmp_path / "teams-app.zip"), env=env)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "teams-app.zip") as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        package.extractall(tmp_path)
+    assert manifest["id"] == manifest["bots"][0]["botId"] == app_id
+    assert manifest["developer"]["privacyUrl"] == "https://www.norrisbank.example/"
+    assert "{{" not in json.dumps(manifest)
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"} and not manifest["bots"][0]["supportsFiles"]
+    assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
+    assert len(manifest["description"]["full"]) <= 4000
+    for command in manifest["bots"][0]["commandLists"][0]["commands"]:
+        assert len(command["title"]) <= 32 and len(command["description"]) <= 128
+    assert png_size(tmp_path / "color.png") == (192, 192) and png_size(tmp_path / "outline.png") == (32, 32)
+
+    missing = policybot("teams-app", "--output", str(tmp_path / "other.zip"), env=os.environ | {"TEAMS_APP_ID": ""})
+    assert missing.returncode == 2 and "TEAMS_APP_ID" in missing.stderr and not (tmp_path / "other.zip").exists()
