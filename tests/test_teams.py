@@ -191,7 +191,7 @@ def test_the_teams_app_package_has_the_manifest_with_this_bots_id_and_both_icons
     app_id = "6f1c2d3e-1234-4abc-8def-0123456789ab"
     env = os.environ | {"TEAMS_APP_ID": app_id, "TEAMS_APP_WEBSITE": "https://www.norrisbank.example/"}
     result = policybot("teams-app", "--output", str(tmp_path / "teams-app.zip"), env=env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr.decode()
     with zipfile.ZipFile(tmp_path / "teams-app.zip") as package:
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(package.read("manifest.json"))
@@ -207,4 +207,4 @@ def test_the_teams_app_package_has_the_manifest_with_this_bots_id_and_both_icons
     assert png_size(tmp_path / "color.png") == (192, 192) and png_size(tmp_path / "outline.png") == (32, 32)
 
     missing = policybot("teams-app", "--output", str(tmp_path / "other.zip"), env=os.environ | {"TEAMS_APP_ID": ""})
-    assert missing.returncode == 2 and "TEAMS_APP_ID" in missing.stderr and not (tmp_path / "other.zip").exists()
+    assert missing.returncode == 2 and b"TEAMS_APP_ID" in missing.stderr and not (tmp_path / "other.zip").exists()
