@@ -266,3 +266,12 @@ def test_a_report_started_in_a_channel_continues_in_the_personal_chat_and_reache
     assert (acknowledged.audit[-1].action, acknowledged.audit[-1].actor) == ("acknowledged",
                                                                              f"teams:{TEAMS_TENANT}:{TEAMS_HEAD}")
     assert [c for c in fake_microsoft.calls if c["method"] == "PUT" and c["path"].endswith("/reply-notice")]
+
+
+def test_installing_the_app_in_a_personal_scope_gets_a_welcome(running_stack, fake_microsoft):
+    body = activity(fake_microsoft, person="newcomer", type="conversationUpdate",
+                    membersAdded=[BOT, {"id": "29:newcomer"}])
+    body.pop("text")
+    assert post(running_stack, fake_microsoft, body).status_code == 202
+    [welcome] = replies(fake_microsoft, body["conversation"]["id"])
+    assert "Can I friend a parent?" in said(welcome)
