@@ -110,6 +110,11 @@ def test_a_mention_in_a_channel_is_answered_in_its_thread(running_stack, fake_mi
     assert "D200" in said(reply)
 
 
+def about(calls: list[dict], person: str) -> list[dict]:
+    """The Bot Connector calls that concern one person (the outbox may be writing to others meanwhile)."""
+    return [c for c in calls if person in json.dumps(c)]
+
+
 def bad_token(fake, body: dict, case: str) -> str | None:
     url = body["serviceUrl"]
     if case == "missing header":
@@ -153,7 +158,7 @@ def test_each_bad_token_gets_401_with_no_processing_and_no_outbound_call(running
     response = post(running_stack, fake_microsoft, body, token=token)
     assert response.status_code == 401, response.text
     time.sleep(1.5)
-    assert fake_microsoft.calls[calls:] == []
+    assert about(fake_microsoft.calls[calls:], person) == []
     tracker = httpx.get(f"{running_stack.settings.RASA_URL}/conversations/teams:{TEAMS_TENANT}:aad-{person}/tracker",
                         params={"token": running_stack.settings.RASA_TOKEN}, timeout=30).json()
     assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]  # Rasa never saw it
@@ -166,7 +171,7 @@ def test_a_service_url_off_the_allow_list_gets_no_reply(running_stack, fake_micr
     response = post(running_stack, fake_microsoft, body, token=fake_microsoft.token(body["serviceUrl"]))
     assert response.status_code == 403
     time.sleep(1)
-    assert fake_microsoft.calls[calls:] == []
+    assert about(fake_microsoft.calls[calls:], "elsewhere") == []
 
 
 def test_a_rotated_signing_key_is_accepted_without_a_restart(running_stack, fake_microsoft):
