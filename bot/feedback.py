@@ -9,6 +9,12 @@ from bot import database
 from bot.records import Feedback
 
 
+def valid_feedback(helpful: object, clauses: object) -> bool:
+    """Is this the shape every channel's "Helpful?" buttons send: a yes/no and a short list of clause labels?"""
+    return (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
+            and all(isinstance(c, str) and len(c) <= 40 for c in clauses))
+
+
 def record_feedback(url: str, channel: str, channel_user: str, helpful: bool, clauses: list[str],
                     source_event: str | None = None) -> bool:
     """Save one piece of feedback; False when the same source event was already saved."""

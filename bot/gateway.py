@@ -158,13 +158,15 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @app.post("/api/feedback", status_code=201)
     async def feedback(request: Request) -> JSONResponse:
-        """"Helpful?" from the web chat, stored in the same feedback table as Slack's."""
+        """"Helpful?" from the web chat, stored in the same feedback table as Slack's and Teams'."""
+        from bot.database import DatabaseUnavailable
+        from bot.feedback import record_feedback, valid_feedback
+
         try:
             body = json.loads((await request.body()).decode("utf-8"))
             sender = conversations.sender_for(body.get("conversation_id"))
             helpful, clauses, answer = body["helpful"], body["clauses"], str(body.get("answer", ""))[:40]
-            if not (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
-                    and all(isinstance(c, str) and len(c) <= 40 for c in clauses)):
+            if not valid_feedback(helpful, clauses):
                 raise ValueError
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
             return _problem(422, "bad_feedback", "Feedback needs conversation_id, helpful (true or false) and clauses.")
@@ -173,9 +175,6 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         refused = too_fast(per_address.allow(address_of(request)))
         if refused:
             return refused
-        from bot.database import DatabaseUnavailable
-        from bot.feedback import record_feedback
-
         try:
             await asyncio.to_thread(record_feedback, settings.database_url(), "web", sender, helpful, clauses,
                                     f"{sender}:{answer}")

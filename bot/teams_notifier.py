@@ -11,7 +11,7 @@ from __future__ import annotations
 from botbuilder.core import MessageFactory
 
 from bot.channels.teams_cards import notification_card
-from bot.channels.teams_connector import Connector, ConnectorError, find_chat, remember_chat
+from bot.channels.teams_connector import Connector, ConnectorError
 from bot.email_notifier import DeliveryError
 from bot.records import OutboxMessage
 from bot.settings import Settings
@@ -34,25 +34,14 @@ class TeamsNotifier:
             self._connector = Connector(self.settings)
         return self._connector
 
-    def chat_with(self, user: str) -> tuple[str, str]:
-        """(serviceUrl, conversation id) of the bot's personal chat with a person."""
-        url = self.settings.database_url()
-        known = find_chat(url, user)
-        if known is not None:
-            return known.service_url, known.conversation_id
-        tenant = self.settings.TEAMS_TENANT_ID
-        if not tenant:
-            raise DeliveryError("no Teams chat with this person yet (they must message the assistant once)")
-        service_url, bot = self.settings.TEAMS_SERVICE_URL, f"28:{self.settings.TEAMS_APP_ID}"
-        conversation_id = self.connector.open_personal_chat(service_url, tenant, bot, user)
-        remember_chat(url, user, tenant, user, bot, service_url, conversation_id)
-        return service_url, conversation_id
-
     def send(self, message: OutboxMessage, reference: str) -> None:
         activity = MessageFactory.attachment(notification_card(message.subject, message.body, reference))
         activity.summary = message.subject
+        settings, user = self.settings, message.recipient
         try:
-            service_url, conversation_id = self.chat_with(message.recipient)
+            service_url, conversation_id = self.connector.personal_chat(
+                settings.database_url(), user, settings.TEAMS_TENANT_ID, f"28:{settings.TEAMS_APP_ID}", user,
+                settings.TEAMS_SERVICE_URL)
             self.connector.reply(service_url, conversation_id, None, activity)
         except ConnectorError as problem:
             raise DeliveryError(f"Teams {problem}") from None

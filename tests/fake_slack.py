@@ -12,6 +12,7 @@ import time
 from urllib.parse import parse_qs
 
 from bot.stack import free_port
+from tests.waiting import eventually
 
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T0SCHOOL"
 
@@ -90,14 +91,11 @@ class FakeSlack:
         return {"ok": True}
 
     def wait_for(self, predicate, timeout: float = 30.0) -> list[tuple[str, dict]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def found():
             with self.lock:
-                found = [c for c in self.calls if predicate(*c)]
-            if found:
-                return found
-            time.sleep(0.1)
-        return []
+                return [c for c in self.calls if predicate(*c)]
+
+        return eventually(found, timeout)
 
     def calls_to(self, method: str, **match) -> list[dict]:
         with self.lock:

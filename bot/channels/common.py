@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
+from bot.settings import Settings
 
 APOLOGY = ("Sorry, the assistant is not available right now. Please try again in a few minutes. If a child is in "
            "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
@@ -35,6 +37,20 @@ async def ask(rasa: RasaClient, sender: str, text: str, channel: str) -> list[Bo
         return await rasa.send(sender, text, {"role": "staff", "channel": channel})
     except RasaUnavailable:
         return []
+
+
+async def acknowledge(settings: Settings, reference: str, actor: str) -> str | None:
+    """Mark a report acknowledged from a notification's button; None, or what to tell the person instead."""
+    from bot.database import DatabaseUnavailable
+    from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused
+
+    try:
+        await asyncio.to_thread(IncidentService(settings).change_status, reference, "acknowledged", actor)
+    except (IncidentNotFound, StatusChangeRefused) as problem:
+        return str(problem)
+    except DatabaseUnavailable:
+        return "Sorry, the incident system is not available; please try again."
+    return None
 
 
 async def is_report(rasa: RasaClient, text: str) -> bool:

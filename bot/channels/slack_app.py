@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.common import APOLOGY, NO_FILES, REPORT_PAYLOAD, RecentEvents, ask, is_report
+from bot.channels.common import APOLOGY, NO_FILES, REPORT_PAYLOAD, RecentEvents, acknowledge, ask, is_report
 from bot.channels.slack_blocks import FEEDBACK_NO, FEEDBACK_YES, QUICK_REPLY, SHOW_CLAUSE, fallback_text, message_blocks
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
@@ -195,15 +195,11 @@ class SlackChannel:
 
     async def _on_acknowledge(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused
-
         team, user, channel, _ = self._where(body)
         reference = action.get("value") or ""
-        service = IncidentService(self.settings)
-        try:
-            await asyncio.to_thread(service.change_status, reference, "acknowledged", f"slack:{team}:{user}")
-        except (IncidentNotFound, StatusChangeRefused) as problem:
-            await client.chat_postEphemeral(channel=channel, user=user, text=str(problem))
+        problem = await acknowledge(self.settings, reference, f"slack:{team}:{user}")
+        if problem:
+            await client.chat_postEphemeral(channel=channel, user=user, text=problem)
             return
         message = body.get("message") or {}
         blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]

@@ -22,10 +22,12 @@ from botbuilder.schema import Activity
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from bot.channels.common import APOLOGY, NO_FILES, REPORT_PAYLOAD, RecentEvents, ask, is_report
+from bot.channels.common import APOLOGY, NO_FILES, REPORT_PAYLOAD, RecentEvents, acknowledge, ask, is_report
 from bot.channels.teams_auth import KeysUnavailable, SigningKeys, TokenValidator, Unauthorized
 from bot.channels.teams_cards import ACKNOWLEDGE, ACTION, FEEDBACK, QUICK_REPLY, answer_activity, card, plain, text_activity
-from bot.channels.teams_connector import Connector, ConnectorError, allowed_service_url, find_chat, remember_chat
+from bot.channels.teams_connector import Connector, ConnectorError, allowed_service_url, remember_chat
+from bot.database import DatabaseUnavailable
+from bot.feedback import record_feedback, valid_feedback
 from bot.messages import MessageProblem, clean_message
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
@@ -116,8 +118,8 @@ class TeamsChannel:
         if self.settings.TEAMS_TENANT_ID and tenant_of(activity) != self.settings.TEAMS_TENANT_ID:
             log.warning("refused a Teams request from another tenant")
             return _refused(403, "other_tenant", "This assistant serves one school's tenant only.")
-        if activity.id and not self.recent.first_time(f"{activity.conversation.id if activity.conversation else ''}|"
-                                                      f"{activity.id}"):
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        if activity.id and not self.recent.first_time(f"{conversation_id}|{activity.id}"):
             log.info("ignored a redelivered Teams activity")
             return Response(status_code=200)
         if activity.type == "invoke":
@@ -180,8 +182,6 @@ class TeamsChannel:
     async def _on_message(self, activity: Activity) -> None:
         if activity.from_property is None or activity.conversation is None:
             return
-        from bot.database import DatabaseUnavailable
-
         try:
             await self._remember(activity)
         except DatabaseUnavailable:
@@ -219,18 +219,12 @@ class TeamsChannel:
     async def continue_in_personal_chat(self, activity: Activity, text: str) -> None:
         """Take a report out of a channel: the conversation goes on in the person's personal chat."""
         tenant, user = tenant_of(activity), user_key(activity)
-        known = await asyncio.to_thread(find_chat, self.settings.database_url(), user)
-        if known is not None and known.service_url == activity.service_url:
-            conversation_id = known.conversation_id
-        else:
-            conversation_id = await asyncio.to_thread(self.connector.open_personal_chat, activity.service_url, tenant,
-                                                      activity.recipient.id, activity.from_property.id)
-            await asyncio.to_thread(remember_chat, self.settings.database_url(), user, tenant,
-                                    activity.from_property.id, activity.recipient.id, activity.service_url,
-                                    conversation_id)
+        service_url, conversation_id = await asyncio.to_thread(
+            self.connector.personal_chat, self.settings.database_url(), user, tenant, activity.recipient.id,
+            activity.from_property.id, activity.service_url)
 
         async def post(reply: Activity) -> None:
-            await asyncio.to_thread(self.connector.reply, activity.service_url, conversation_id, None, reply)
+            await asyncio.to_thread(self.connector.reply, service_url, conversation_id, None, reply)
 
         await self.answer(self.sender(tenant, user), text, post)
 
@@ -250,12 +244,8 @@ class TeamsChannel:
             await self.send(activity, text_activity("Sorry, that button no longer works. Please type your question."))
 
     async def _on_feedback(self, activity: Activity, value: dict) -> None:
-        from bot.database import DatabaseUnavailable
-        from bot.feedback import record_feedback
-
         helpful, clauses = value.get("helpful"), value.get("clauses")
-        if not (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
-                and all(isinstance(c, str) and len(c) <= 40 for c in clauses)):
+        if not valid_feedback(helpful, clauses):
             await self.send(activity, text_activity("Sorry, that feedback button no longer works."))
             return
         person = f"teams:{tenant_of(activity)}:{user_key(activity)}"
@@ -269,17 +259,9 @@ class TeamsChannel:
         await self.send(activity, text_activity("Thank you for the feedback."))
 
     async def _on_acknowledge(self, activity: Activity, reference: str) -> None:
-        from bot.database import DatabaseUnavailable
-        from bot.incidents import IncidentNotFound, IncidentService, StatusChangeRefused
-
-        actor = f"teams:{tenant_of(activity)}:{user_key(activity)}"
-        try:
-            await asyncio.to_thread(IncidentService(self.settings).change_status, reference, "acknowledged", actor)
-        except (IncidentNotFound, StatusChangeRefused) as problem:
-            await self.send(activity, text_activity(str(problem)))
-            return
-        except DatabaseUnavailable:
-            await self.send(activity, text_activity("Sorry, the incident system is not available; please try again."))
+        problem = await acknowledge(self.settings, reference, f"teams:{tenant_of(activity)}:{user_key(activity)}")
+        if problem:
+            await self.send(activity, text_activity(problem))
             return
         who = activity.from_property.name or "you"
         if activity.reply_to_id:

@@ -109,6 +109,19 @@ class Connector:
         created = self._call("new chat", lambda: self.client(service_url).conversations.create_conversation(parameters))
         return created.id
 
+    def personal_chat(self, database_url: str, user_key: str, tenant_id: str, bot_id: str, user_id: str,
+                      service_url: str) -> tuple[str, str]:
+        """(serviceUrl, conversation id) of the bot's personal chat with someone: the one they last used,
+        else a new one opened at `service_url` (which needs their tenant) and remembered."""
+        known = find_chat(database_url, user_key)
+        if known is not None:
+            return known.service_url, known.conversation_id
+        if not tenant_id:
+            raise ConnectorError("no Teams chat with this person yet (they must message the assistant once)")
+        conversation_id = self.open_personal_chat(service_url, tenant_id, bot_id, user_id)
+        remember_chat(database_url, user_key, tenant_id, user_id, bot_id, service_url, conversation_id)
+        return service_url, conversation_id
+
 
 def remember_chat(url: str, user_key: str, tenant_id: str, user_id: str, bot_id: str, service_url: str,
                   conversation_id: str) -> None:

@@ -17,6 +17,7 @@ from bot import stack
 from bot.conversations import ConversationIds
 from bot.settings import Settings
 from bot.stack import free_port
+from tests.waiting import eventually
 
 
 class SmtpServer:
@@ -47,13 +48,7 @@ class SmtpServer:
         return list(mailbox.Maildir(self.maildir, create=False))
 
     def wait_for(self, predicate, timeout: float = 30.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [m for m in self.messages() if predicate(m)]
-            if found:
-                return found
-            time.sleep(0.25)
-        return []
+        return eventually(lambda: [m for m in self.messages() if predicate(m)], timeout, interval=0.25)
 
     def stop(self) -> None:
         self.process.terminate()

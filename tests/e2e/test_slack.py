@@ -13,6 +13,7 @@ import pytest
 from bot.incidents import IncidentService
 from tests.e2e.conftest import SLACK_SIGNING_SECRET
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, sign
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.stack
 _ids = itertools.count(1)
@@ -93,9 +94,7 @@ def test_show_full_clause_and_feedback_buttons(running_stack, fake_slack):
     assert fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UBTN")
     from bot.feedback import all_feedback
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all_feedback(running_stack.settings.database_url()):
-        time.sleep(0.2)
+    eventually(lambda: all_feedback(running_stack.settings.database_url()), timeout=10)
     time.sleep(1)
     saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel_user.endswith("UBTN")]
     assert len(saved) == 1 and saved[0].helpful is True and saved[0].clauses == ["D200 5.3"]
@@ -142,14 +141,10 @@ def dm_replies(fake_slack, channel: str) -> list[dict]:
 def say_in_dm(stack, fake_slack, user: str, text: str) -> str:
     before = len(dm_replies(fake_slack, f"D{user}"))
     event(stack, dm(user, text))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        replies = dm_replies(fake_slack, f"D{user}")
-        if len(replies) > before:
-            time.sleep(0.5)  # the rest of this turn's messages
-            return "\n".join(r["text"] for r in dm_replies(fake_slack, f"D{user}")[before:])
-        time.sleep(0.1)
-    raise AssertionError(f"no reply to {text!r}")
+    if not eventually(lambda: dm_replies(fake_slack, f"D{user}")[before:]):
+        raise AssertionError(f"no reply to {text!r}")
+    time.sleep(0.5)  # the rest of this turn's messages
+    return "\n".join(r["text"] for r in dm_replies(fake_slack, f"D{user}")[before:])
 
 
 def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_stack, fake_slack):
