@@ -30,6 +30,7 @@ from bot.incident_categories import (
     questions_for,
 )
 from bot.incidents import IncidentService
+from bot.moments import SchoolDay
 from bot.report_form import AnswerProblem
 from bot.settings import Settings
 
@@ -54,6 +55,10 @@ SAVE_FAILED = (
     "has been lost: your answers are kept in this conversation. Press \"Try again\" (or type \"try again\") "
     "in a minute. If a child is in danger, call 999 and tell the Designated Safeguarding Lead in person now."
 )
+
+
+def school_day(settings: Settings) -> SchoolDay:
+    return SchoolDay.parse(settings.SCHOOL_DAY_START, settings.SCHOOL_LUNCH_TIME, settings.SCHOOL_DAY_END)
 
 
 @lru_cache(maxsize=1)
@@ -131,8 +136,9 @@ class ValidateIncidentReportForm(FormValidationAction):
         return self._read("incident_category", value, read, dispatcher)
 
     def validate_incident_when(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
-        zone = incident_service().zone
-        return self._read("incident_when", value, lambda t: report_form.read_when(t, zone), dispatcher)
+        service = incident_service()
+        day = school_day(service.settings)
+        return self._read("incident_when", value, lambda t: report_form.read_when(t, service.zone, day=day), dispatcher)
 
     def validate_incident_where(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         result = self._read("incident_where", value, report_form.read_where, dispatcher)

@@ -10,8 +10,10 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import moments
 from bot.incident_categories import BY_KEY
 from bot.incidents import IncidentDraft
+from bot.moments import SchoolDay
 
 FUTURE_GRACE = timedelta(minutes=5)
 TIME_GIVEN = re.compile(r"\d[:.]\d\d|\d\s*(am|pm)\b|\b(morning|afternoon|evening|tonight|night|noon|midday|midnight|"
@@ -81,13 +83,29 @@ def read_yes_no(text: str) -> bool:
     raise AnswerProblem("Please answer yes or no.")
 
 
-def read_when(text: str, zone: ZoneInfo, now: datetime | None = None) -> str:
-    """An ISO date and time in the school's zone, or "not sure"; never in the future."""
-    import dateparser
+def read_when(text: str, zone: ZoneInfo, now: datetime | None = None, day: SchoolDay | None = None) -> str:
+    """An ISO date and time in the school's zone, a day, a week, or "not sure"; never in the future.
 
-    if re.search(r"\b(not sure|don'?t know|can'?t remember|unsure)\b", text, re.I):
+    `now` is the clock (the current time when not given), so the reading never depends on the hour it runs.
+    """
+    if re.search(r"\b(not sure|don'?t know|can'?t remember|unsure|no idea)\b", text, re.I):
         return "not sure"
     now = (now or datetime.now(zone)).astimezone(zone)
+    try:
+        value = moments.read_relative(text, now, day or SchoolDay())
+    except moments.FutureTime as future:
+        raise AnswerProblem(f"That's in the future ({shown_when(future.args[0].isoformat(), zone)}). "
+                            "When did it happen?") from None
+    except moments.UnreadableTime:
+        value = None
+    if value is not None:
+        return value
+    return _read_with_dateparser(text, zone, now)
+
+
+def _read_with_dateparser(text: str, zone: ZoneInfo, now: datetime) -> str:
+    import dateparser
+
     parsed = dateparser.parse(text, languages=["en"], settings={
         "PREFER_DATES_FROM": "past", "DATE_ORDER": "DMY", "TIMEZONE": str(zone), "RETURN_AS_TIMEZONE_AWARE": True,
         "RELATIVE_BASE": now.replace(tzinfo=None), "STRICT_PARSING": False,
@@ -108,8 +126,8 @@ def read_when(text: str, zone: ZoneInfo, now: datetime | None = None) -> str:
 
 
 def moment_of(value: str, zone: ZoneInfo) -> datetime | None:
-    """The stored answer as an aware datetime (a bare day is midnight at the school)."""
-    if value == "not sure":
+    """The stored answer as an aware datetime (a bare day is midnight at the school; a week has none)."""
+    if value == "not sure" or moments.week_start(value):
         return None
     moment = datetime.fromisoformat(value)
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
@@ -118,6 +136,9 @@ def moment_of(value: str, zone: ZoneInfo) -> datetime | None:
 def shown_when(value: str, zone: ZoneInfo) -> str:
     if value == "not sure":
         return "not sure"
+    monday = moments.week_start(value)
+    if monday:
+        return "the week of " + monday.strftime("%A %d %B %Y")
     moment = moment_of(value, zone).astimezone(zone)
     return moment.strftime("%A %d %B %Y") if len(value) == 10 else moment.strftime("%A %d %B %Y at %H:%M")
 

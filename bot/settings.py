@@ -7,6 +7,7 @@ the same variables; tests/test_settings.py checks that the three agree.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -40,6 +41,11 @@ class Settings:
         "", "SQLAlchemy URL of the incident database, e.g. postgresql+psycopg://user@host/db; empty means SQLite in DATA_DIR."
     )
     SCHOOL_TIMEZONE: str = _setting("Europe/London", "Time zone for reading and showing the times of incidents.")
+    SCHOOL_DAY_START: str = _setting(
+        "08:45", "When the school day starts (HH:MM): what \"this morning\" or \"before school\" mean in a report."
+    )
+    SCHOOL_LUNCH_TIME: str = _setting("12:00", "When lunch starts (HH:MM): what \"at lunch\" means in a report.")
+    SCHOOL_DAY_END: str = _setting("15:15", "When the school day ends (HH:MM): what \"after school\" means in a report.")
     CONTACTS_FILE: str = _setting(
         "policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file)."
     )
@@ -86,6 +92,15 @@ class Settings:
     TEAMS_CLOCK_SKEW_SECONDS: int = _setting(300, "Clock difference allowed when checking a token's times.")
     RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API; a new one is made for each run when empty.")
 
+    def __post_init__(self):
+        names = ("SCHOOL_DAY_START", "SCHOOL_LUNCH_TIME", "SCHOOL_DAY_END")
+        times = [getattr(self, name) for name in names]
+        for name, value in zip(names, times, strict=True):
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+                raise SystemExit(f"Setting {name}={value!r} is not a time of day like 08:45")
+        if not _minutes(times[0]) < _minutes(times[1]) < _minutes(times[2]):
+            raise SystemExit("SCHOOL_DAY_START, SCHOOL_LUNCH_TIME and SCHOOL_DAY_END must be in that order")
+
     def slack_mode(self) -> str | None:
         """"socket", "http" or None (Slack off), from which Slack settings are present."""
         if not self.SLACK_BOT_TOKEN:
@@ -119,6 +134,11 @@ class Settings:
                 except ValueError:
                     raise SystemExit(f"Setting {f.name}={raw!r} is not a valid {type(f.default).__name__}") from None
         return cls(**values)
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = value.strip().split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _cast(default, raw: str):

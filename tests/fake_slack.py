@@ -12,7 +12,7 @@ import time
 from urllib.parse import parse_qs
 
 from bot.stack import free_port
-from tests.waiting import eventually
+from tests.waiting import collected
 
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T0SCHOOL"
 
@@ -90,12 +90,13 @@ class FakeSlack:
                     "message": {"text": body.get("text")}}
         return {"ok": True}
 
-    def wait_for(self, predicate, timeout: float = 30.0) -> list[tuple[str, dict]]:
+    def wait_for(self, predicate, timeout: float = 30.0, count: int = 1) -> list[tuple[str, dict]]:
+        """The calls matching `predicate`, once at least `count` of them were made (or at the deadline)."""
         def found():
             with self.lock:
                 return [c for c in self.calls if predicate(*c)]
 
-        return eventually(found, timeout)
+        return collected(found, count, timeout)
 
     def calls_to(self, method: str, **match) -> list[dict]:
         with self.lock:

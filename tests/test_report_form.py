@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)
 
 @pytest.mark.parametrize("text, expected", [
     ("yesterday at 3pm", "2026-11-23T15:00+00:00"),
-    ("this morning", "2026-11-24T09:00+00:00"),
+    ("this morning", "2026-11-24T08:45+00:00"),  # the school day's start (a setting)
     ("2 hours ago", "2026-11-24T08:00+00:00"),
     ("last Tuesday", "2026-11-17"),
     ("12/11/2026", "2026-11-12"),

@@ -17,7 +17,7 @@ from bot import stack
 from bot.conversations import ConversationIds
 from bot.settings import Settings
 from bot.stack import free_port
-from tests.waiting import eventually
+from tests.waiting import collected
 
 
 class SmtpServer:
@@ -47,8 +47,9 @@ class SmtpServer:
             return []
         return list(mailbox.Maildir(self.maildir, create=False))
 
-    def wait_for(self, predicate, timeout: float = 30.0) -> list:
-        return eventually(lambda: [m for m in self.messages() if predicate(m)], timeout, interval=0.25)
+    def wait_for(self, predicate, timeout: float = 30.0, count: int = 1) -> list:
+        """The emails matching `predicate`, once at least `count` of them have arrived (or at the deadline)."""
+        return collected(lambda: [m for m in self.messages() if predicate(m)], count, timeout, interval=0.25)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -151,7 +151,7 @@ def test_immediate_danger_says_999_first_and_marks_the_report_urgent(running_sta
     incident = incidents.get(saved_reference(response))
     assert incident.urgent and incident.immediate_danger and incident.routed_to == ["dsl", "senior_leadership"]
     assert incident.people_roles == ["ex-pupil"] and incident.location == "outside"
-    emails = smtp_server.wait_for(lambda m: incident.reference in m["Subject"])
+    emails = smtp_server.wait_for(lambda m: incident.reference in m["Subject"], count=2)
     assert len(emails) == 2 and all(m["Subject"].startswith("URGENT") for m in emails)
 
 
