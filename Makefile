@@ -26,7 +26,7 @@ test: setup  ## run the whole test suite (starts the real servers on free loopba
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup  ## print retrieval quality, latency, memory and start-up figures
-	@.venv/bin/python -m bot.bench
+	@.venv/bin/python -m bot.cli.bench
 
 validate: setup  ## rasa data validate
 	@.venv-rasa/bin/rasa data validate --fail-on-warnings --quiet

@@ -1,6 +1,6 @@
 """Rasa custom actions for incident reports: start, validate, confirm, submit, cancel.
 
-Thin adapters: reading answers is bot.report_form, saving is bot.incidents. Nothing a reporter
+Thin adapters: reading answers is bot.incidents.form, saving is bot.incidents.service. Nothing a reporter
 types is logged. After a report is saved or cancelled its slots are cleared and the gateway is
 told to forget the conversation, so no details stay in Rasa's tracker.
 """
@@ -18,9 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.policy_answers import role_of
-from bot import report_form
+from bot.contract import CANCEL, SUBMIT, SenderId
 from bot.database import DatabaseUnavailable
-from bot.incident_categories import (
+from bot.incidents import form as report_form
+from bot.incidents.categories import (
     BY_KEY,
     CATEGORIES,
     CYBERBULLYING_OUTSIDE_SCHOOL,
@@ -29,9 +30,10 @@ from bot.incident_categories import (
     from_answer,
     questions_for,
 )
-from bot.incidents import IncidentService
-from bot.moments import SchoolDay
-from bot.report_form import AnswerProblem
+from bot.incidents.form import AnswerProblem
+from bot.incidents.moments import SchoolDay
+from bot.incidents.service import IncidentService
+from bot.incidents.slots import REPORT_SLOTS
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,8 @@ def incident_service() -> IncidentService:
 
 
 def channel_of(tracker: Tracker) -> tuple[str, str]:
-    sender = tracker.sender_id or "unknown"
-    return (sender.split(":", 1)[0] if ":" in sender else "web"), sender
+    sender = SenderId.parse(tracker.sender_id)
+    return sender.channel, str(sender)
 
 
 def clear_report() -> list[dict]:
@@ -195,21 +197,10 @@ class ValidateIncidentReportForm(FormValidationAction):
         except AnswerProblem:
             pass
         dispatcher.utter_message(text="Which part would you like to change?", buttons=[
-            {"title": title, "payload": f"change {word}"} for title, word in CHANGE_BUTTONS if word in _asked_words(asked)
+            {"title": slot.button[0], "payload": f"change {slot.button[1]}"}
+            for slot in REPORT_SLOTS if slot.button and slot.name in asked
         ])
         return {"incident_confirmed": None}
-
-
-CHANGE_BUTTONS = (("When", "the date"), ("Where", "where"), ("Who", "who was involved"),
-                  ("What happened", "what happened"), ("Evidence", "evidence"), ("My name", "my name"),
-                  ("My contact", "contact"))
-_WORD_SLOTS = {"the date": "incident_when", "where": "incident_where", "who was involved": "incident_people",
-               "what happened": "incident_description", "evidence": "incident_evidence", "my name": "reporter_name",
-               "contact": "reporter_contact"}
-
-
-def _asked_words(asked: list[str]) -> set[str]:
-    return {word for word, slot in _WORD_SLOTS.items() if slot in asked}
 
 
 class ActionAskIncidentCategory(Action):
@@ -250,7 +241,7 @@ class ActionSubmitIncidentReport(Action):
         except DatabaseUnavailable:
             log.error("an incident report could not be saved; the reporter was asked to try again")
             dispatcher.utter_message(text=SAVE_FAILED, buttons=[
-                {"title": "Try again", "payload": "/submit_report"}, {"title": "Cancel", "payload": "/cancel_report"}])
+                {"title": "Try again", "payload": SUBMIT}, {"title": "Cancel", "payload": CANCEL}])
             return []
         except (KeyError, ValueError, AnswerProblem):
             dispatcher.utter_message(text="Sorry, part of your report went missing, so I haven't saved it. "

@@ -1,4 +1,4 @@
-"""Rasa custom actions for the safeguarding induction: thin adapters onto bot.induction."""
+"""Rasa custom actions for the safeguarding induction: thin adapters onto bot.induction.service."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import report_form
 from bot.database import DatabaseUnavailable
-from bot.induction import InductionService, Reply
-from bot.report_form import AnswerProblem
+from bot.incidents import form as report_form
+from bot.incidents.form import AnswerProblem
+from bot.induction.service import InductionService, Reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

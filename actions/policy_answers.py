@@ -1,8 +1,7 @@
-"""Rasa custom action: answer from the policy, with citations, via bot.assistant."""
+"""Rasa custom action: answer from the policy, with citations, via bot.policy.assistant."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,11 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import followups
-from bot.assistant import shared_assistant
-from bot.incident_categories import for_clause
+from bot.contract import NEXT, REPORT_INCIDENT
+from bot.contract import payload as payload_for
+from bot.incidents.categories import for_clause
 from bot.messages import MessageProblem, clean_message
-from bot.retrieval import ROLES
+from bot.policy import followups
+from bot.policy.assistant import shared_assistant
+from bot.roles import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def induction_buttons(tracker: Tracker) -> list[dict]:
         return []
     try:
         if induction_service().in_progress(tracker.sender_id):
-            return [{"title": "Back to the induction", "payload": "/continue_induction"}]
+            return [{"title": "Back to the induction", "payload": NEXT}]
     except DatabaseUnavailable:
         pass
     return []
@@ -79,5 +80,4 @@ def report_buttons(payload: dict) -> list[dict]:
     category = next((c for c in found if c is not None), None)
     if category is None:
         return []
-    entity = json.dumps({"incident_category": category.key})
-    return [{"title": "Report this", "payload": f"/report_incident{entity}"}]
+    return [{"title": "Report this", "payload": payload_for(REPORT_INCIDENT, incident_category=category.key)}]

@@ -29,6 +29,10 @@ class DatabaseUnavailable(RuntimeError):
     """The database could not be reached or refused the work (details are logged, not shown)."""
 
 
+class Duplicate(RuntimeError):
+    """The row is already there (a unique key such as an idempotency key); the caller decides what that means."""
+
+
 def new_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -96,10 +100,13 @@ def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except IntegrityError as exc:  # a duplicate the caller expects and handles (idempotency keys)
+    except IntegrityError as exc:
         session.rollback()
-        log.info("database refused a duplicate row")
-        raise DatabaseUnavailable("the database refused a duplicate") from exc
+        if _is_unique_violation(exc):  # a duplicate the caller expects and handles (idempotency keys)
+            log.info("database refused a duplicate row")
+            raise Duplicate("the row is already there") from exc
+        log.error("database refused a change: %s", type(exc).__name__)
+        raise DatabaseUnavailable("the database refused the change") from exc
     except SQLAlchemyError as exc:
         session.rollback()
         log.error("database error: %s", type(exc).__name__)
@@ -109,6 +116,40 @@ def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """A unique key already taken (PostgreSQL's SQLSTATE 23505, SQLite's UNIQUE constraint), not another refusal."""
+    original = exc.orig
+    return getattr(original, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(original)
+
+
+class Database:
+    """One database as a process sees it: the engine opened once, the schema brought up to date once,
+    and units of work. Services receive one of these instead of a URL."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def prepare(self) -> None:
+        """Open the engine and apply migrations (once per process; later calls return at once)."""
+        migrate(self.url)
+
+    @contextmanager
+    def session(self, read_only: bool = False) -> Iterator[Session]:
+        self.prepare()
+        with session_scope(self.url, read_only) as session:
+            yield session
+
+    def engine(self) -> Engine:
+        self.prepare()
+        return engine_for(self.url)
+
+
+@lru_cache(maxsize=8)
+def open_database(url: str) -> Database:
+    """The process's Database for this URL."""
+    return Database(url)
 
 
 def describe_url(url: str) -> str:

@@ -8,6 +8,12 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
+ASSISTANT_UNAVAILABLE = (
+    "Sorry, the assistant is not available right now. Please try again in a few minutes. "
+    "If a child is in immediate danger, call 999 and tell the Designated Safeguarding Lead now."
+)
+
+
 class MessageProblem(ValueError):
     """A message we can't use; ``str()`` is safe to show the person who sent it."""
 

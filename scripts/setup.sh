@@ -39,8 +39,11 @@ ensure_venv() {  # ensure_venv DIR PYTHON_VERSION REQUIREMENTS_FILE
 
 ensure_venv .venv-rasa 3.10 requirements-rasa.txt
 ensure_venv .venv 3.11 requirements.txt
-if ! .venv/bin/python -c 'import bot' >/dev/null 2>&1 || [ ! -x .venv/bin/policybot ]; then
+project_key=$(digest pyproject.toml)
+if ! .venv/bin/python -c 'import bot' >/dev/null 2>&1 || [ ! -x .venv/bin/policybot ] \
+   || [ "$(cat .venv/.project.sha256 2>/dev/null)" != "$project_key" ]; then
   .venv/bin/pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  echo "$project_key" > .venv/.project.sha256
 fi
 
 if [ "${1:-}" = "--envs-only" ]; then exit 0; fi

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "policy_corpus"
+from tests.support.paths import CORPUS, ROOT  # noqa: F401  (fixtures below use them)
 
 
 class HashingEncoder:
@@ -45,14 +43,14 @@ def fake_encoder() -> HashingEncoder:
 
 @pytest.fixture(scope="session")
 def real_encoder():
-    from bot.embeddings import MiniLMEncoder
+    from bot.policy.embeddings import MiniLMEncoder
 
     return MiniLMEncoder()
 
 
 @pytest.fixture(scope="session")
 def policies():
-    from bot.corpus import load_corpus
+    from bot.policy.corpus import load_corpus
 
     return load_corpus(CORPUS)
 
@@ -60,7 +58,7 @@ def policies():
 @pytest.fixture(scope="session")
 def postgres_server():
     """One real PostgreSQL server for the session, on a free loopback port."""
-    from tests.postgres import LocalPostgres
+    from tests.support.postgres import LocalPostgres
 
     server = LocalPostgres().start()
     yield server

@@ -9,7 +9,7 @@ from rasa_sdk import Action
 import actions.incident_report as incident_report
 import actions.induction as induction
 import actions.policy_answers as policy_answers
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
@@ -42,7 +42,7 @@ def test_every_response_is_used_and_every_used_response_exists():
 
 
 def test_form_slots_are_asked_exactly_once_and_in_the_categories_order():
-    from bot.incident_categories import questions_for
+    from bot.incidents.categories import questions_for
 
     required = DOMAIN["forms"]["incident_report_form"]["required_slots"]
     assert DOMAIN["forms"]["induction_name_form"]["required_slots"] == ["staff_name"]
@@ -58,3 +58,32 @@ def test_every_intent_has_examples_and_a_rule():
     for intent in DOMAIN["intents"]:
         assert f"intent: {intent}\n" in text, intent
         assert re.search(rf"- intent: {intent}\n\s+- action:", text), intent
+
+
+def python_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for folder in ("bot", "actions") for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_every_contract_intent_and_payload_in_python_exists_in_the_domain():
+    from bot import contract
+
+    assert set(contract.INTENTS) <= set(DOMAIN["intents"])
+    payloads = set(re.findall(r"[\"'](/[a-z_]+)[\"'{]", python_text())) - {"/static", "/healthz", "/policy"}
+    assert {p[1:] for p in payloads} <= set(DOMAIN["intents"]), payloads
+
+
+def test_every_slot_and_response_named_in_python_exists_in_the_domain():
+    text = python_text()
+    named_slots = set(re.findall(r"(?:SlotSet|get_slot)\(\s*\"([a-z_]+)\"", text))
+    assert named_slots <= set(DOMAIN["slots"]), named_slots - set(DOMAIN["slots"])
+    responses = set(re.findall(r"\"(utter_[a-z_]+)\"", text))
+    assert responses <= set(DOMAIN["responses"]), responses - set(DOMAIN["responses"])
+
+
+def test_the_report_slot_table_is_the_form_and_the_domain():
+    from bot.incidents.slots import REPORT_SLOTS
+
+    names = [s.name for s in REPORT_SLOTS]
+    assert set(names) <= set(DOMAIN["slots"])
+    required = DOMAIN["forms"]["incident_report_form"]["required_slots"]
+    assert [n for n in required if n in names] == names

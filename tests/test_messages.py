@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bot.chat_request import RequestProblem, parse_chat_request
+from bot.gateway.channels.web.request import RequestProblem, parse_chat_request
 from bot.messages import MessageProblem, clean_message
 
 

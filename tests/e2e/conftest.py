@@ -3,57 +3,23 @@ with the incident database on a real PostgreSQL server and email going to a real
 
 from __future__ import annotations
 
-import mailbox
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot import stack
-from bot.conversations import ConversationIds
+from bot.cli import stack
+from bot.cli.stack import free_port
+from bot.gateway.channels.web.conversations import ConversationIds
 from bot.settings import Settings
-from bot.stack import free_port
-from tests.waiting import collected
-
-
-class SmtpServer:
-    """aiosmtpd in its own process, storing what it receives in a Maildir."""
-
-    def __init__(self, folder: Path, port: int | None = None):
-        self.port = port or free_port()
-        self.maildir = folder / "maildir"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-             "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
-            stdout=subprocess.DEVNULL, stderr=(folder / "smtp.log").open("wb"),
-        )
-
-    def wait_ready(self, timeout: float = 15.0) -> "SmtpServer":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the SMTP server did not start on port {self.port}")
-
-    def messages(self) -> list:
-        if not self.maildir.exists():
-            return []
-        return list(mailbox.Maildir(self.maildir, create=False))
-
-    def wait_for(self, predicate, timeout: float = 30.0, count: int = 1) -> list:
-        """The emails matching `predicate`, once at least `count` of them have arrived (or at the deadline)."""
-        return collected(lambda: [m for m in self.messages() if predicate(m)], count, timeout, interval=0.25)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+from tests.support.identities import (
+    SLACK_SIGNING_SECRET,
+    TEAMS_APP_ID,
+    TEAMS_APP_PASSWORD,
+    TEAMS_HEAD,
+    TEAMS_TENANT,
+)
+from tests.support.smtp import SmtpServer
 
 
 class RunningStack:
@@ -109,22 +75,17 @@ def smtp_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fake_slack():
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     server = FakeSlack()
     yield server
     server.stop()
 
 
-SLACK_SIGNING_SECRET = "test-signing-secret"
-TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT = "6f1c2d3e-0000-4000-8000-00000000b07a", "test-client-secret", "tenant-heatons"
-TEAMS_HEAD = "aad-headteacher"  # the head teacher's Microsoft Entra object id
-
-
 @pytest.fixture(scope="session")
 def fake_microsoft(tmp_path_factory):
     """Bot Framework's keys, Entra sign-in and the Bot Connector, on local HTTPS; the stack trusts its CA."""
-    from tests.fake_microsoft import FakeMicrosoft
+    from tests.support.fake_microsoft import FakeMicrosoft
 
     server = FakeMicrosoft(tmp_path_factory.mktemp("microsoft"), TEAMS_APP_ID, TEAMS_APP_PASSWORD)
     with pytest.MonkeyPatch.context() as patch:

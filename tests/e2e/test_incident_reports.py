@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bot.incidents import IncidentService
-from tests.e2e.conftest import TEAMS_HEAD
-from tests.waiting import eventually
+from bot.incidents.service import IncidentService
+from tests.support.identities import TEAMS_HEAD
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
 
@@ -97,7 +97,7 @@ def test_cancel_part_way_saves_nothing_and_clears_the_conversation(running_stack
 def test_a_correction_before_saving_is_what_gets_saved(running_stack, incidents):
     converse(running_stack, "rep-fix", FRIEND_REQUEST + [
         ("change the date", "When did it happen"),
-        ("today at 8am", "Here is your report"),
+        ("yesterday at 8am", "Here is your report"),
     ])
     reference = saved_reference(running_stack.chat("yes", sender="rep-fix"))
     assert incidents.get(reference).occurred_text.endswith("at 08:00")

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bot.induction import InductionService
-from bot.induction_content import load_induction
-from tests.conftest import CORPUS
+from bot.induction.content import load_induction
+from bot.induction.service import InductionService
+from tests.support.paths import CORPUS
 
 pytestmark = pytest.mark.stack
 

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.incidents import IncidentService
-from tests.e2e.conftest import SLACK_SIGNING_SECRET
-from tests.fake_slack import BOT_ID, BOT_USER, TEAM, sign
-from tests.waiting import eventually
+from bot.incidents.service import IncidentService
+from tests.support.fake_slack import BOT_ID, BOT_USER, TEAM, sign
+from tests.support.identities import SLACK_SIGNING_SECRET
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
 _ids = itertools.count(1)
@@ -92,11 +92,12 @@ def test_show_full_clause_and_feedback_buttons(running_stack, fake_slack):
     for _ in range(2):  # the same person clicking twice counts once
         action(running_stack, "UBTN", "DUBTN", "feedback_yes", "D200 5.3", message)
     assert fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UBTN")
-    from bot.feedback import all_feedback
+    from bot.database import open_database
+    from bot.gateway.feedback import all_feedback
 
-    eventually(lambda: all_feedback(running_stack.settings.database_url()), timeout=10)
+    eventually(lambda: all_feedback(open_database(running_stack.settings.database_url())), timeout=10)
     time.sleep(1)
-    saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel_user.endswith("UBTN")]
+    saved = [f for f in all_feedback(open_database(running_stack.settings.database_url())) if f.channel_user.endswith("UBTN")]
     assert len(saved) == 1 and saved[0].helpful is True and saved[0].clauses == ["D200 5.3"]
 
 
@@ -193,8 +194,8 @@ def test_socket_mode_receives_events_and_answers(running_stack, fake_slack):
 
     from fastapi.testclient import TestClient
 
-    from bot.gateway import create_app
-    from tests.fake_slack import FakeSocketMode
+    from bot.gateway.app import create_app
+    from tests.support.fake_slack import FakeSocketMode
 
     socket = FakeSocketMode()
     fake_slack.socket_url = socket.url

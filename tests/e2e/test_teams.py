@@ -1,5 +1,5 @@
 """Microsoft Teams end to end: signed activities to the gateway's /api/messages, the real Rasa and
-action server, and replies that reach a local Bot Connector (tests/fake_microsoft.py)."""
+action server, and replies that reach a local Bot Connector (tests/support/fake_microsoft.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import time
 import httpx
 import pytest
 
-from bot.feedback import all_feedback
-from bot.incidents import IncidentService
-from tests.e2e.conftest import TEAMS_APP_ID, TEAMS_HEAD, TEAMS_TENANT
-from tests.fake_microsoft import SigningKey
-from tests.waiting import eventually
+from bot.database import open_database
+from bot.gateway.feedback import all_feedback
+from bot.incidents.service import IncidentService
+from tests.support.fake_microsoft import SigningKey
+from tests.support.identities import TEAMS_APP_ID, TEAMS_HEAD, TEAMS_TENANT
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
 BOT = {"id": f"28:{TEAMS_APP_ID}", "name": "Policy Assistant"}
@@ -196,7 +197,7 @@ def test_card_buttons_arrive_as_values_and_are_handled(running_stack, fake_micro
         before = len(fake_microsoft.messages_to(conversation))
         assert post(running_stack, fake_microsoft, click).status_code == 202
         assert "Thank you for the feedback" in said(replies(fake_microsoft, conversation, before)[0])
-    saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel == "teams"]
+    saved = [f for f in all_feedback(open_database(running_stack.settings.database_url())) if f.channel == "teams"]
     assert [(f.channel_user, f.helpful, f.clauses) for f in saved] == [(f"teams:{TEAMS_TENANT}:aad-bea", True,
                                                                         ["D200 5.3"])]
     quick = activity(fake_microsoft, person="bea", value={"action": "quick_reply", "payload": "/report_incident"})

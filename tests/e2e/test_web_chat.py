@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bot.stack import free_port
-from tests.conftest import ROOT
+from bot.cli.stack import free_port
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
@@ -105,14 +105,15 @@ def test_the_conversation_survives_a_reload(page, running_stack):
 
 
 def test_helpful_feedback_is_stored(page, running_stack):
-    from bot.feedback import all_feedback
+    from bot.database import open_database
+    from bot.gateway.feedback import all_feedback
 
     choose(page, "Parent or carer")
     ask(page, "can my son go on snapchat at school?")
     page.get_by_role("button", name="Yes, this answer was helpful").click()
     page.get_by_text("Thank you for the feedback.").wait_for()
     sender = "web:" + page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId").split(".")[0]
-    saved = [f for f in all_feedback(running_stack.settings.database_url()) if f.channel_user == sender]
+    saved = [f for f in all_feedback(open_database(running_stack.settings.database_url())) if f.channel_user == sender]
     assert len(saved) == 1 and saved[0].helpful and "D200 6.1" in saved[0].clauses
     page.reload()
     assert page.get_by_text("Thank you for the feedback.").is_visible()  # remembered after a reload

@@ -1,0 +1,149 @@
+"""`make bench`: retrieval quality against two baselines, latency, memory, start-up time.
+
+Every figure is measured in this run, on this machine, on tests/policy/questions.yml.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import time
+
+import httpx
+import numpy as np
+import psutil
+
+from bot.cli.stack import free_port
+from bot.policy.assistant import PolicyAssistant
+from bot.policy.corpus import load_corpus
+from bot.policy.embeddings import MiniLMEncoder
+from bot.policy.evaluation import Quality, evaluate, load_questions, measure, search_all
+from bot.policy.glossary import Glossary
+from bot.policy.retrieval import PolicyIndex, Weights
+from bot.settings import ROOT, Settings
+
+QUESTIONS = ROOT / "tests" / "policy" / "questions.yml"
+
+
+def best_threshold(index: PolicyIndex, questions) -> tuple[float, Quality]:
+    """For a baseline, the refusal threshold that suits it best on this set (in its favour)."""
+    results = search_all(index, questions)
+    candidates = np.unique(np.round([r.hits[0].score for r in results], 3))
+    scored = []
+    for t in candidates:
+        quality = measure(questions, results, float(t))
+        scored.append((quality.not_covered_right + 1 - quality.wrongly_refused + quality.hit_at_1, float(t), quality))
+    _, threshold, quality = max(scored, key=lambda row: row[0])
+    return threshold, quality
+
+
+def quality_rows(questions) -> list[tuple[str, Quality, str]]:
+    encoder = MiniLMEncoder()
+    policies = load_corpus(ROOT / "policy_corpus")
+    glossary = Glossary.load(ROOT / "policy_corpus" / "glossary.yml")
+    cache = Settings().path(Settings().INDEX_CACHE_DIR)
+    rows = [("hybrid (this project)", evaluate(PolicyAssistant(encoder=encoder).index, questions),
+             f"threshold {Weights().covered_at}")]
+    for mode, label in (("keyword", "BM25 alone"), ("dense", "MiniLM cosine alone")):
+        index = PolicyIndex(policies, encoder, glossary, cache, Weights(), mode=mode)
+        threshold, quality = best_threshold(index, questions)
+        rows.append((label, quality, f"best threshold for it: {threshold:g}"))
+    return rows
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(values, p))
+
+
+def retrieval_latency(questions) -> list[float]:
+    assistant = PolicyAssistant()
+    assistant.ask("warm up", "staff")
+    timings = []
+    for _ in range(3):
+        for q in questions:
+            began = time.perf_counter()
+            assistant.ask(q.question, q.role)
+            timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
+def stack_figures(questions) -> dict:
+    ports = {"GATEWAY_PORT": free_port(), "RASA_PORT": free_port(), "ACTION_PORT": free_port()}
+    env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]),
+           "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}",
+           "CHAT_LIMIT_PER_CONVERSATION": "1000", "CHAT_LIMIT_PER_ADDRESS": "1000"}
+    began = time.monotonic()
+    runner = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    figures: dict = {}
+    try:
+        for line in runner.stdout:
+            if line.startswith("Ready in"):
+                figures["ready_s"] = time.monotonic() - began
+                break
+            if runner.poll() is not None:
+                break
+        if "ready_s" not in figures:
+            raise RuntimeError("make run did not become ready")
+        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+        timings = []
+        with httpx.Client(timeout=60) as http:
+            for q in questions[:60]:  # one conversation each: a question that starts a report must not
+                conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]  # swallow the rest
+                began = time.perf_counter()
+                http.post(f"{base}/api/chat", json={"conversation_id": conversation, "message": q.question,
+                                                    "role": q.role})
+                timings.append((time.perf_counter() - began) * 1000)
+        figures["chat_ms"] = timings
+        figures["rss"] = resident_memory(ports)
+    finally:
+        os.killpg(runner.pid, signal.SIGINT)
+        runner.wait(60)
+    return figures
+
+
+def resident_memory(ports: dict) -> dict[str, float]:
+    wanted = {"rasa": str(ports["RASA_PORT"]), "actions": str(ports["ACTION_PORT"]),
+              "gateway": str(ports["GATEWAY_PORT"])}
+    found: dict[str, float] = {}
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        for name, port in wanted.items():
+            if port in cmdline and "--port" in cmdline:
+                tree = [process, *process.children(recursive=True)]
+                found[name] = sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20
+    return found
+
+
+def main() -> None:
+    questions = load_questions(QUESTIONS)
+    covered = sum(1 for q in questions if q.expect)
+    print(f"Retrieval quality on {len(questions)} labelled questions ({covered} covered, "
+          f"{len(questions) - covered} not covered)\n")
+    print(f"| {'method':<24} | hit@1 | hit@3 | not covered refused | covered wrongly refused | note")
+    print(f"|{'-' * 26}|-------|-------|---------------------|-------------------------|-----")
+    for label, q, note in quality_rows(questions):
+        print(f"| {label:<24} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | {q.not_covered_right:19.3f} | "
+              f"{q.wrongly_refused:23.3f} | {note}")
+    print("\nTargets: hit@1 >= 0.85, hit@3 >= 0.95, not covered >= 0.90, wrongly refused <= 0.05\n")
+
+    timings = retrieval_latency(questions)
+    figures = stack_figures(questions)
+    chat = figures["chat_ms"]
+    print("| measure                                   | figure")
+    print("|-------------------------------------------|-------")
+    print(f"| retrieval per question, p50 / p95 (ms)    | {percentile(timings, 50):.1f} / {percentile(timings, 95):.1f}"
+          "  (target p50 <= 20)")
+    print(f"| /api/chat single user, p50 / p95 (ms)     | {percentile(chat, 50):.0f} / {percentile(chat, 95):.0f}"
+          f"  ({len(chat)} requests, all processes warm)")
+    for name, mib in sorted(figures["rss"].items()):
+        print(f"| resident memory, {name:<24} | {mib:.0f} MiB")
+    print(f"| make run to ready, nothing to rebuild     | {figures['ready_s']:.1f} s  (target < 60)")
+    print(f"| (mean retrieval, ms)                      | {statistics.mean(timings):.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""`policybot`: ask the policy from the command line, rebuild the index, run the stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.cli import incidents as incident_cli
+from bot.cli import register as register_cli
+from bot.database import DatabaseUnavailable
+from bot.incidents.contacts import ContactsError
+from bot.messages import MessageProblem, clean_message
+from bot.policy.corpus import CorpusError
+from bot.roles import ROLES
+from bot.settings import Settings, describe
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.policy.assistant import PolicyAssistant
+
+    try:
+        question = clean_message(args.question, settings.MAX_MESSAGE_CHARS)
+    except MessageProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    answer = PolicyAssistant(settings).ask(question, args.role)
+    if args.json:
+        print(json.dumps({"text": answer.text, **answer.payload}, ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+    return 0
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.policy.assistant import PolicyAssistant
+
+    assistant = PolicyAssistant(settings)
+    index = assistant.index
+    for policy in assistant.policies.values():
+        print(f"{policy.code} {policy.title}: {len(policy.clauses)} clauses from {policy.source.name}")
+    print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import stack
+
+    return stack.run(settings)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.notify.outbox import run_worker
+
+    logging.getLogger().setLevel(settings.LOG_LEVEL.upper())
+    return run_worker(settings)
+
+
+def _database(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database import describe_url, migrate
+
+    migrate(settings.database_url())
+    print(f"The database at {describe_url(settings.database_url())} is up to date.")
+    return 0
+
+
+def _teams_app(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.cli.teams_package import PackageError, build
+
+    try:
+        target = build(settings, Path(args.output))
+    except PackageError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    print(f"Wrote {target}: upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin centre.")
+    return 0
+
+
+def _settings(args: argparse.Namespace, settings: Settings) -> int:
+    for name, default, help_text in describe():
+        print(f"{name}={getattr(settings, name)}  # {help_text} (default {default})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="policybot", description="Heatons Cluster policy assistant.")
+    commands = top.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer a question from the policy (no Rasa needed)")
+    ask.add_argument("question")
+    ask.add_argument("--role", choices=ROLES, default="staff", help="who is asking (default: staff)")
+    ask.add_argument("--json", action="store_true", help="print the structured payload as JSON")
+    ask.set_defaults(handler=_ask)
+    commands.add_parser("index", help="load policy_corpus/ and rebuild the search index").set_defaults(handler=_index)
+    commands.add_parser("run", help="start Rasa, the action server and the gateway").set_defaults(handler=_run)
+    commands.add_parser("settings", help="print every setting and its current value").set_defaults(handler=_settings)
+    commands.add_parser("worker", help="deliver notifications from the outbox (make run starts it)").set_defaults(
+        handler=_worker)
+    teams_app = commands.add_parser("teams-app", help="build the Teams app package (manifest and icons, zipped)")
+    teams_app.add_argument("--output", default="dist/teams-app.zip", help="where to write it")
+    teams_app.set_defaults(handler=_teams_app)
+    commands.add_parser("migrate", help="create or upgrade the incident database").set_defaults(handler=_database)
+    incident_cli.add_parser(commands)
+    register_cli.add_parser(commands)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bot.database").setLevel(logging.CRITICAL)  # its problems are printed below, once
+    settings = Settings.from_env()
+    try:
+        return args.handler(args, settings)
+    except CorpusError as problem:
+        print(f"error: policy corpus: {problem}", file=sys.stderr)
+        return 1
+    except (ContactsError, DatabaseUnavailable) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`policybot register ...`: the acknowledgement register for the school business manager."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.incidents.service import local_time
+from bot.induction.content import InductionError
+from bot.induction.service import InductionService
+from bot.settings import Settings
+
+FIELDS = ("name", "channel identity", "policy", "version", "attempt", "started", "finished", "score", "passed",
+          "confirmed read and understood")
+
+
+
+def rows(service: InductionService, zone: ZoneInfo) -> list[dict]:
+    return [dict(zip(FIELDS, (r.person_name, r.channel_user, r.policy_code, r.policy_version, r.attempt,
+                              local_time(r.started_at, zone), local_time(r.finished_at, zone), r.score,
+                              "yes" if r.passed else "no", local_time(r.confirmed_at, zone)), strict=True))
+            for r in service.register()]
+
+
+def read_staff(path: Path) -> list[str]:
+    """Names from a CSV with a `name` column (any other columns are ignored)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            column = next((c for c in reader.fieldnames or [] if c.strip().lower() in {"name", "full name"}), None)
+            if column is None:
+                raise SystemExit(f"error: {path} needs a 'name' column")
+            return [row[column].strip() for row in reader if (row.get(column) or "").strip()]
+    except OSError as exc:
+        raise SystemExit(f"error: cannot read {path}: {exc.strerror}") from None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    service = InductionService(settings)
+    zone = ZoneInfo(settings.SCHOOL_TIMEZONE)
+    try:
+        if args.action == "list":
+            found = rows(service, zone)
+            if args.json:
+                print(json.dumps(found, indent=2, ensure_ascii=False))
+            elif not found:
+                print("The register is empty.")
+            for r in [] if args.json else found:
+                print(f"{r['name']:<24} {r['version']:<18} attempt {r['attempt']}  {r['score']:>3}%  "
+                      f"passed: {r['passed']:<3}  confirmed: {r['confirmed read and understood'] or '-'}")
+        elif args.action == "export":
+            writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(rows(service, zone))
+        elif args.action == "missing":
+            missing = service.missing(read_staff(Path(args.staff)))
+            print(f"Current version: {service.content.version}")
+            if not missing:
+                print("Everyone on the list has acknowledged the current version.")
+            for name, reason in missing:
+                print(f"{name}: {reason}")
+            return 0 if not missing else 3
+    except InductionError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_parser(commands) -> None:
+    top = commands.add_parser("register", help="the safeguarding induction acknowledgement register")
+    actions = top.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every completed induction quiz, with scores and confirmations")
+    listing.add_argument("--json", action="store_true")
+    export = actions.add_parser("export", help="the register as CSV")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    missing = actions.add_parser("missing", help="staff with no confirmed acknowledgement of the current version")
+    missing.add_argument("--staff", required=True, help="CSV of staff with a 'name' column")
+    top.set_defaults(handler=run)

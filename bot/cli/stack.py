@@ -1,0 +1,205 @@
+"""`make run`: start Rasa, the action server, the gateway and the outbox worker; stop them on Ctrl-C."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from bot.database import DatabaseUnavailable
+from bot.incidents.contacts import ContactsError
+from bot.settings import ROOT, Settings, describe
+
+MODEL = ROOT / "models" / "policybot.tar.gz"
+RUN_DIR = ROOT / ".run"
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+
+def _port(url: str) -> int:
+    return urlparse(url).port or 80
+
+
+def services(settings: Settings, run_dir: Path) -> list[Service]:
+    py = sys.executable
+    logs = run_dir / "logs"
+    return [
+        Service("rasa", [
+            str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
+            "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
+            "--enable-api", "--auth-token", settings.RASA_TOKEN,
+        ], logs / "rasa.log"),
+        Service("actions", [
+            py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL)),
+        ], logs / "actions.log"),
+        Service("gateway", [
+            py, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--host", settings.GATEWAY_HOST,
+            "--port", str(settings.GATEWAY_PORT), "--no-access-log", "--log-level", settings.LOG_LEVEL.lower(),
+        ], logs / "gateway.log"),
+        Service("worker", [py, "-m", "bot.cli.main", "worker"], logs / "worker.log"),
+    ]
+
+
+def with_token(settings: Settings) -> Settings:
+    """The settings, with a fresh token for Rasa's loopback API and a fresh key for web conversation
+    ids, unless they are set."""
+    fresh = {name: secrets.token_urlsafe(24) for name in ("RASA_TOKEN", "SESSION_SECRET") if not getattr(settings, name)}
+    return dataclasses.replace(settings, **fresh) if fresh else settings
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({name: str(getattr(settings, name)) for name, _, _ in describe()})
+    env.update({
+        "SANIC_HOST": "127.0.0.1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def write_endpoints(settings: Settings, run_dir: Path) -> Path:
+    """endpoints.yml with the action server URL from the settings (for non-default ports)."""
+    path = run_dir / "endpoints.yml"
+    url = settings.ACTION_SERVER_URL.rstrip("/")
+    path.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n', encoding="utf-8")
+    return path
+
+
+def prepare_storage(settings: Settings) -> None:
+    """Check the contacts file and bring the database schema up to date before anything starts."""
+    from bot.database import migrate
+    from bot.incidents.contacts import load_contacts
+
+    load_contacts(settings.path(settings.CONTACTS_FILE))
+    migrate(settings.database_url())
+
+
+def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
+    """Launch every service (settings must come from with_token)."""
+    if not MODEL.exists():
+        raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
+    if not settings.RASA_TOKEN:
+        raise ValueError("start() needs settings from with_token()")
+    prepare_storage(settings)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    write_endpoints(settings, run_dir)
+    env = child_environment(settings)
+    started = services(settings, run_dir)
+    for service in started:
+        launch(service, env)
+    return started
+
+
+def launch(service: Service, env: dict[str, str], mode: str = "wb") -> None:
+    """Start one service in its own session, its output going to its log file."""
+    with service.log.open(mode) as log:
+        service.process = subprocess.Popen(
+            service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(started: list[Service], grace: float = 15.0) -> None:
+    for service in started:
+        if service.process and service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in started:
+        if service.process is None:
+            continue
+        try:
+            service.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+
+
+def wait_ready(settings: Settings, started: list[Service], timeout: float) -> None:
+    """Wait for /healthz, then warm the action server's model with one question."""
+    base = f"http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}"
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=60) as http:
+        while True:
+            for service in started:
+                if service.process.poll() is not None:
+                    tail = service.log.read_text(errors="replace").splitlines()[-15:]
+                    raise RuntimeError(f"{service.name} stopped (see {service.log}):\n" + "\n".join(tail))
+            try:
+                if http.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f} s; logs are in {started[0].log.parent}")
+            time.sleep(0.5)
+        conversation = http.post(f"{base}/api/conversations").json()["conversation_id"]
+        http.post(f"{base}/api/chat", json={"conversation_id": conversation, "message": "can I friend a parent?",
+                                           "role": "staff"})
+
+
+def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
+    settings = with_token(settings or Settings.from_env())
+    began = time.monotonic()
+    try:
+        started = start(settings)
+    except (ContactsError, DatabaseUnavailable) as problem:
+        print(f"Could not start: {problem}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
+              flush=True)
+        mode = settings.slack_mode()
+        print({"socket": "Slack is on (Socket Mode).",
+               "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
+              .get(mode, "Slack is off: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
+                         "(HTTP mode); see the README."), flush=True)
+        print(f"Teams is on: Bot Framework sends activities to /api/messages on port {settings.GATEWAY_PORT}."
+              if settings.TEAMS_APP_ID else "Teams is off: set TEAMS_APP_ID and TEAMS_APP_PASSWORD (or a certificate); "
+              "see the README.", flush=True)
+        if not settings.SMTP_HOST:
+            print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
+                  "notifications wait in the outbox until it is.", flush=True)
+        wait_ready(settings, started, timeout)
+        print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
+              "in a browser; press Ctrl-C to stop.", flush=True)
+        while all(s.process.poll() is None for s in started):
+            time.sleep(0.5)
+        dead = [s.name for s in started if s.process.poll() is not None]
+        print(f"{', '.join(dead)} stopped unexpectedly; see {RUN_DIR / 'logs'}. Stopping the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping ...", flush=True)
+        return 0
+    except RuntimeError as problem:
+        print(f"Could not start: {problem}", file=sys.stderr)
+        return 1
+    finally:
+        stop(started)
+        print("Stopped.", flush=True)

@@ -1,0 +1,216 @@
+"""Slack: direct messages, @mentions (answered in their thread), the /policy command, buttons.
+
+A slack-bolt AsyncApp inside the gateway process, reached over HTTP at /slack/events (signed
+requests only) or over Socket Mode. Slack users are staff. Reports started in a channel move to
+a direct message, so no details are posted where others can read them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.contract import REPORT, SenderId
+from bot.database import open_database
+from bot.gateway.channels.common import NO_FILES, RecentEvents, acknowledge, ask, is_report
+from bot.gateway.channels.slack.blocks import (
+    ACKNOWLEDGE,
+    FEEDBACK_NO,
+    FEEDBACK_YES,
+    QUICK_REPLY,
+    SHOW_CLAUSE,
+    fallback_text,
+    message_blocks,
+)
+from bot.gateway.rasa_client import RasaClient
+from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
+from bot.settings import Settings
+
+log = logging.getLogger("bot.slack")
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+MOVED_TO_DM = ("Reports are private, so I've sent you a direct message to take this one there. "
+               "Please don't post any details in this channel.")
+
+
+class SlackChannel:
+    def __init__(self, settings: Settings, rasa: RasaClient):
+        self.settings, self.rasa = settings, rasa
+        client = AsyncWebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL,
+                                retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+        self.app = AsyncApp(client=client, signing_secret=settings.SLACK_SIGNING_SECRET or "unused-in-socket-mode",
+                            request_verification_enabled=settings.slack_mode() == "http",
+                            process_before_response=False)
+        self.recent = RecentEvents()
+        # bolt logs unhandled requests with their payloads: keep message text out of the logs
+        logging.getLogger("slack_bolt").setLevel(logging.ERROR)
+        self._clauses: dict[str, str] | None = None
+        self._register()
+
+    async def start(self) -> None:
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+        self.http_handler = AsyncSlackRequestHandler(self.app)
+        self.socket = None
+        if self.settings.slack_mode() == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self.socket = AsyncSocketModeHandler(self.app, self.settings.SLACK_APP_TOKEN)
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+
+    async def handle_http(self, request):
+        return await self.http_handler.handle(request)
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._skip_redeliveries)
+        app.event("message")(self._on_direct_message)
+        app.event("app_mention")(self._on_mention)
+        app.command("/policy")(self._on_command)
+        app.action(re.compile(f"^{SHOW_CLAUSE}_"))(self._on_show_clause)
+        app.action(re.compile(f"^{QUICK_REPLY}_"))(self._on_quick_reply)
+        app.action(re.compile(f"^({FEEDBACK_YES}|{FEEDBACK_NO})$"))(self._on_feedback)
+        app.action(ACKNOWLEDGE)(self._on_acknowledge)
+
+    async def _skip_redeliveries(self, body: dict, next):
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if event_id and not self.recent.first_time(event_id):
+            log.info("ignored a redelivered Slack event")
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    # Conversations -----------------------------------------------------------------------
+
+    @staticmethod
+    def sender(team: str, user: str, thread: str | None = None) -> str:
+        """Rasa's conversation: the person's DM, or their conversation in one channel thread."""
+        return str(SenderId.slack(team, user, thread))
+
+    async def answer(self, sender: str, text: str, post) -> None:
+        """Ask Rasa and hand each reply (or the apology) to `post(text=..., blocks=...)`."""
+        messages = await ask(self.rasa, sender, text, "slack")
+        if not messages:
+            await post(text=APOLOGY)
+        for message in messages:
+            await post(text=fallback_text(message), blocks=message_blocks(message))
+
+    async def reply(self, client: AsyncWebClient, sender: str, text: str, channel: str, thread_ts: str | None = None):
+        async def post(**content):
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **content)
+
+        await self.answer(sender, text, post)
+
+    async def continue_in_dm(self, client: AsyncWebClient, team: str, user: str, text: str) -> None:
+        """Take a report out of a channel: the conversation goes on in the person's DM."""
+        opened = await client.conversations_open(users=user)
+        await self.reply(client, self.sender(team, user), text, opened["channel"]["id"])
+
+    async def _on_direct_message(self, event: dict, client: AsyncWebClient, context) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") == "file_share" or event.get("files"):
+            # Never open, keep or pass on a file: it may be an image of a child.
+            await client.chat_postMessage(channel=event["channel"], text=NO_FILES)
+            return
+        if event.get("subtype"):
+            return
+        await self.reply(client, self.sender(context.team_id, event["user"]), event.get("text") or "", event["channel"])
+
+    async def _on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
+        if event.get("bot_id") or not event.get("user"):
+            return
+        text = MENTION.sub("", event.get("text") or "").strip() or "help"
+        thread = event.get("thread_ts") or event["ts"]
+        team, user, channel = context.team_id, event["user"], event["channel"]
+        if await is_report(self.rasa, text):
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
+            await self.continue_in_dm(client, team, user, text)
+            return
+        await self.reply(client, self.sender(team, user, thread), text, channel, thread)
+
+    async def _on_command(self, ack, command: dict, respond, client: AsyncWebClient, context) -> None:
+        await ack()  # within Slack's 3 seconds; the answer follows through response_url
+        text = (command.get("text") or "").strip() or "help"
+        team, user = context.team_id, command["user_id"]
+        if await is_report(self.rasa, text):
+            await respond(text=MOVED_TO_DM, response_type="ephemeral")
+            await self.continue_in_dm(client, team, user, text)
+            return
+
+        async def post(**content):
+            await respond(response_type="ephemeral", **content)
+
+        await self.answer(self.sender(team, user), text, post)
+
+    # Buttons -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(body: dict) -> tuple[str, str, str, str | None]:
+        """(team, user, channel, thread) of a button click."""
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        thread = None if channel.startswith("D") else message.get("thread_ts") or message.get("ts")
+        team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
+        return team, body["user"]["id"], channel, thread
+
+    async def _on_quick_reply(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team, user, channel, thread = self._where(body)
+        payload = action.get("value") or ""
+        if thread and payload.startswith(REPORT):  # "Report this" pressed in a channel
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
+            await self.continue_in_dm(client, team, user, payload)
+            return
+        await self.reply(client, self.sender(team, user, thread), payload, channel, thread)
+
+    def clause_text(self, key: str) -> str | None:
+        if self._clauses is None:
+            from bot.policy.corpus import load_corpus
+
+            self._clauses = {f"{p.code}|{c.number}": c.text for p in load_corpus(
+                self.settings.path(self.settings.POLICY_CORPUS_DIR)) for c in p.clauses}
+        return self._clauses.get(key)
+
+    async def _on_show_clause(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team, user, channel, thread = self._where(body)
+        key = action.get("value") or ""
+        text = self.clause_text(key)
+        shown = f"*{key.replace('|', ' ')}*\n>{text}" if text else "Sorry, I can't find that clause any more."
+        if channel.startswith("D"):
+            await client.chat_postMessage(channel=channel, text=shown)
+        else:
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=shown)
+
+    async def _on_feedback(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        from bot.gateway.feedback import take_feedback
+
+        team, user, channel, _ = self._where(body)
+        message_ts = (body.get("message") or {}).get("ts") or body.get("container", {}).get("message_ts")
+        clauses = [c for c in str(action.get("value") or "").split(",") if c]
+        reply = await take_feedback(open_database(self.settings.database_url()), "slack", str(SenderId.slack(team, user)),
+                                    action.get("action_id") == FEEDBACK_YES, clauses,
+                                    f"slack:{channel}:{message_ts}:{user}")
+        await client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+
+    async def _on_acknowledge(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team, user, channel, _ = self._where(body)
+        reference = action.get("value") or ""
+        problem = await acknowledge(self.settings, reference, str(SenderId.slack(team, user)))
+        if problem:
+            await client.chat_postEphemeral(channel=channel, user=user, text=problem)
+            return
+        message = body.get("message") or {}
+        blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Acknowledged by <@{user}>"}]})
+        await client.chat_update(channel=channel, ts=message.get("ts"), text=f"{reference} acknowledged", blocks=blocks)

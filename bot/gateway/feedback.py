@@ -1,0 +1,59 @@
+"""Storing "Helpful?" feedback on answers, for every channel."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot import database
+from bot.records import Feedback
+
+THANKS = "Thank you for the feedback."
+BROKEN = "Sorry, that feedback button no longer works."
+UNAVAILABLE = "Sorry, your feedback couldn't be saved just now."
+
+
+@dataclass(frozen=True)
+class FeedbackReply:
+    """What to tell the person (and, for the web chat, the HTTP status)."""
+
+    status: int
+    text: str
+
+
+async def take_feedback(db: database.Database, channel: str, channel_user: str, helpful: object, clauses: object,
+                        source_event: str) -> FeedbackReply:
+    """The one path every channel's "Helpful?" click takes: checked, saved off the event loop, answered."""
+    if not valid_feedback(helpful, clauses):
+        return FeedbackReply(422, BROKEN)
+    try:
+        await asyncio.to_thread(record_feedback, db, channel, channel_user, bool(helpful), list(clauses),  # type: ignore[arg-type]
+                                source_event)
+    except database.DatabaseUnavailable:
+        return FeedbackReply(503, UNAVAILABLE)
+    return FeedbackReply(201, THANKS)
+
+
+def valid_feedback(helpful: object, clauses: object) -> bool:
+    """Is this the shape every channel's "Helpful?" buttons send: a yes/no and a short list of clause labels?"""
+    return (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
+            and all(isinstance(c, str) and len(c) <= 40 for c in clauses))
+
+
+def record_feedback(db: database.Database, channel: str, channel_user: str, helpful: bool, clauses: list[str],
+                    source_event: str | None = None) -> bool:
+    """Save one piece of feedback; False when the same source event was already saved."""
+    try:
+        with db.session() as session:
+            session.add(Feedback(channel=channel, channel_user=channel_user, helpful=helpful, clauses=clauses,
+                                 source_event=source_event))
+    except database.Duplicate:
+        return False
+    return True
+
+
+def all_feedback(db: database.Database) -> list[Feedback]:
+    with db.session(read_only=True) as session:
+        return list(session.scalars(select(Feedback).order_by(Feedback.id)))

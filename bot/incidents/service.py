@@ -1,0 +1,183 @@
+"""The incident service: save a report once, route it, and move it through its statuses.
+
+A report, its first audit entry and its notifications are written in one transaction, so a
+failure leaves nothing half-written. Reports are never deleted; every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot import database
+from bot.incidents.categories import BY_KEY
+from bot.incidents.contacts import Contacts, load_contacts
+from bot.notify import messages as notifications
+from bot.records import STATUSES, AuditEntry, Incident, ReferenceCounter, utcnow
+from bot.settings import Settings
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+class StatusChangeRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IncidentDraft:
+    """What the conversation collected, already validated."""
+
+    category: str
+    occurred_text: str
+    description: str
+    reporter_name: str
+    reporter_role: str
+    reporter_contact: str
+    occurred_at: datetime | None = None
+    location: str | None = None
+    people_roles: tuple[str, ...] = ()
+    people_text: str | None = None
+    evidence_saved: str | None = None
+    immediate_danger: bool = False
+    channel: str = "web"
+    channel_user: str = "unknown"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def urgent(self) -> bool:
+        return self.immediate_danger
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A stored time as the school reads it (dd/mm/yyyy hh:mm), or "" when there is none."""
+    return as_utc(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+class IncidentService:
+    def __init__(self, settings: Settings, contacts: Contacts | None = None, db: database.Database | None = None):
+        self.settings = settings
+        self.url = settings.database_url()
+        self.db = db or database.open_database(self.url)
+        self.zone = ZoneInfo(settings.SCHOOL_TIMEZONE)
+        self._contacts = contacts
+
+    @property
+    def contacts(self) -> Contacts:
+        if self._contacts is None:
+            self._contacts = load_contacts(self.settings.path(self.settings.CONTACTS_FILE))
+        return self._contacts
+
+    def prepare(self) -> None:
+        self.db.prepare()
+
+    def submit(self, draft: IncidentDraft, idempotency_key: str) -> Incident:
+        """Save a report exactly once per key; a repeat with the same key returns the first."""
+        if draft.category not in BY_KEY:
+            raise ValueError(f"unknown category {draft.category!r}")
+        self.prepare()
+        existing = self._by_key(idempotency_key)
+        if existing:
+            return existing
+        try:
+            with self.db.session() as session:
+                return self._create(session, draft, idempotency_key)
+        except database.Duplicate:
+            existing = self._by_key(idempotency_key)  # the same report, saved by a concurrent retry
+            if existing:
+                return existing
+            raise database.DatabaseUnavailable("the report could not be saved") from None
+
+    def _create(self, session: Session, draft: IncidentDraft, key: str) -> Incident:
+        now = utcnow()
+        people = self.contacts.recipients(draft.category, draft.urgent)
+        incident = Incident(
+            reference=self._next_reference(session, now.astimezone(self.zone).year), idempotency_key=key,
+            category=draft.category, urgent=draft.urgent, status="open", occurred_at=as_utc(draft.occurred_at),
+            occurred_text=draft.occurred_text, location=draft.location, people_roles=list(draft.people_roles),
+            people_text=draft.people_text, description=draft.description, evidence_saved=draft.evidence_saved,
+            immediate_danger=draft.immediate_danger, reporter_name=draft.reporter_name,
+            reporter_role=draft.reporter_role, reporter_contact=draft.reporter_contact, channel=draft.channel,
+            channel_user=draft.channel_user, routed_to=[p.key for p in people], created_at=now, updated_at=now,
+        )
+        session.add(incident)
+        session.flush()
+        actor = f"{draft.reporter_name} ({draft.channel_user})"
+        session.add(AuditEntry(incident_id=incident.id, at=now, actor=actor, action="created", to_status="open"))
+        for message in notifications.messages_for(incident, people, self.zone):
+            session.add(message)
+        return incident
+
+    def _next_reference(self, session: Session, year: int) -> str:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        session.execute(upsert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+        number = session.execute(
+            update(ReferenceCounter).where(ReferenceCounter.year == year)
+            .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
+        ).scalar_one()
+        return f"INC-{year}-{number:04d}"
+
+    def _by_key(self, key: str) -> Incident | None:
+        with self.db.session(read_only=True) as session:
+            return session.scalars(self._loaded().where(Incident.idempotency_key == key)).first()
+
+    @staticmethod
+    def _loaded():
+        return select(Incident).options(selectinload(Incident.audit), selectinload(Incident.notifications))
+
+    def get(self, reference: str) -> Incident:
+        self.prepare()
+        with self.db.session(read_only=True) as session:
+            incident = session.scalars(self._loaded().where(Incident.reference == reference.strip().upper())).first()
+        if incident is None:
+            raise IncidentNotFound(f"No report with reference {reference!r}.")
+        return incident
+
+    def list(self, status: str | None = None) -> list[Incident]:
+        self.prepare()
+        query = self._loaded().order_by(Incident.id)
+        if status:
+            query = query.where(Incident.status == status)
+        with self.db.session(read_only=True) as session:
+            return list(session.scalars(query))
+
+    def change_status(self, reference: str, to_status: str, actor: str, note: str | None = None) -> Incident:
+        """Acknowledge or close a report, with an audit entry; closed reports stay closed."""
+        if to_status not in STATUSES or to_status == "open":
+            raise StatusChangeRefused(f"A report can be acknowledged or closed, not set to {to_status!r}.")
+        self.prepare()
+        with self.db.session() as session:
+            incident = session.scalars(
+                select(Incident).where(Incident.reference == reference.strip().upper()).with_for_update()
+            ).first()
+            if incident is None:
+                raise IncidentNotFound(f"No report with reference {reference!r}.")
+            if incident.status == "closed":
+                raise StatusChangeRefused(f"{incident.reference} is already closed.")
+            if incident.status == to_status:
+                raise StatusChangeRefused(f"{incident.reference} is already {to_status}.")
+            now = utcnow()
+            session.execute(insert(AuditEntry).values(
+                incident_id=incident.id, at=now, actor=actor, action=to_status,
+                from_status=incident.status, to_status=to_status, note=note,
+            ))
+            incident.status, incident.updated_at = to_status, now
+            if to_status == "closed" and note:
+                incident.action_taken = note
+        return self.get(reference)

@@ -1,0 +1,56 @@
+"""What a notification says: the reference, the kind of report and its urgency, never the details.
+
+The details stay in the incident system; the person told looks them up with
+`policybot incidents show REF`.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.incidents.categories import BY_KEY
+from bot.incidents.contacts import Person
+from bot.records import Incident, OutboxMessage
+
+
+def subject_for(incident: Incident) -> str:
+    urgency = "URGENT: " if incident.urgent else ""
+    return f"{urgency}New report {incident.reference}: {BY_KEY[incident.category].label}"
+
+
+def body_for(incident: Incident, person: Person, zone: ZoneInfo) -> str:
+    category = BY_KEY[incident.category]
+    received = incident.created_at.astimezone(zone).strftime("%d %b %Y at %H:%M")
+    lines = [
+        f"Dear {person.name},",
+        "",
+        f"A new report has been made through the policy assistant and routed to you under the Social Media "
+        f"Policy (D200 {', '.join(category.clauses)}).",
+        "",
+        f"Reference: {incident.reference}",
+        f"Kind of report: {category.label}",
+        f"Urgency: {'URGENT - someone may be in immediate danger' if incident.urgent else 'normal'}",
+        f"Received: {received}",
+        "",
+        "The details are kept in the incident system, not in this email. To read the report:",
+        f"    policybot incidents show {incident.reference}",
+        f"and to acknowledge it:  policybot incidents ack {incident.reference}",
+    ]
+    if incident.urgent:
+        lines += ["", "The reporter was told to call 999 and to tell the Designated Safeguarding Lead in person now."]
+    return "\n".join(lines) + "\n"
+
+
+def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo) -> list[OutboxMessage]:
+    """One outbox row for each person and each channel they can be reached on."""
+    messages = []
+    for person in people:
+        for channel, address in (("email", person.email), ("slack", person.slack_user),
+                                 ("teams", person.teams_user)):
+            if address:
+                messages.append(OutboxMessage(
+                    incident_id=incident.id, channel=channel, recipient=address, recipient_name=person.name,
+                    subject=subject_for(incident), body=body_for(incident, person, zone), status="pending",
+                    attempts=0, next_attempt_at=incident.created_at, created_at=incident.created_at,
+                ))
+    return messages

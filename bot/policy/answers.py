@@ -1,0 +1,99 @@
+"""Turn a search result into what the assistant says: quoted clause, citation, notices.
+
+The same ``Answer`` feeds every channel: ``text`` for plain-text channels and the
+structured ``payload`` (sent as Rasa's ``json_message``) that channels render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.policy.corpus import Clause, Policy
+from bot.policy.retrieval import SearchResult
+from bot.policy.wording import STRENGTH_LABELS
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    payload: dict
+
+
+def citation(clause: Clause) -> dict:
+    return {
+        "policy": clause.policy,
+        "clause": clause.number,
+        "section": clause.section,
+        "text": clause.text,
+        "strength": clause.strength,
+        "strength_label": STRENGTH_LABELS[clause.strength],
+        "label": cite(clause),
+    }
+
+
+def cite(clause: Clause) -> str:
+    if clause.number == "intent":
+        return f"{clause.policy}, {clause.section}"
+    return f"{clause.policy} {clause.number}"
+
+
+def review_notice(policy: Policy, today: dt.date) -> str | None:
+    if not policy.review_overdue(today):
+        return None
+    due = policy.review_date.strftime("%B %Y")
+    return (
+        f"{policy.code} {policy.title} was due for review in {due}. "
+        "Check with the school office that this is still the current version."
+    )
+
+
+def _related(result: SearchResult, within: float, floor: float) -> list[Clause]:
+    best = result.hits[0]
+    return [h.clause for h in result.hits[1:3] if h.score >= max(floor, best.score - within)]
+
+
+def compose(
+    result: SearchResult,
+    policies: dict[str, Policy],
+    today: dt.date,
+    related_within: float = 0.1,
+    covered_at: float = 0.0,
+) -> Answer:
+    if not result.covered or not result.hits:
+        return not_covered(result.question, policies, today)
+    best = result.hits[0].clause
+    related = _related(result, related_within, covered_at)
+    policy = policies[best.policy]
+    notices = [n for n in {review_notice(policies[c.policy], today) for c in [best, *related]} if n]
+    safety = policy.notes.get(best.number.split(".")[0])
+    lines = [
+        f"{STRENGTH_LABELS[best.strength]} · {cite(best)} ({best.section})",
+        f"“{best.text}”",
+    ]
+    if safety:
+        lines.insert(0, safety)
+    if related:
+        lines.append("Related: " + "; ".join(f"{cite(c)} ({STRENGTH_LABELS[c.strength]})" for c in related))
+    lines += notices
+    payload = {
+        "covered": True,
+        "question": result.question,
+        "citations": [citation(c) for c in [best, *related]],
+        "notices": sorted(notices),
+        "safety": safety,
+    }
+    return Answer("\n".join(lines), payload)
+
+
+def not_covered(question: str, policies: dict[str, Policy], today: dt.date) -> Answer:
+    names = ", ".join(f"{p.code} {p.title}" for p in policies.values())
+    contact_policy = next((p for p in policies.values() if p.contact_clause), None)
+    text = f"I can't find that in the school's policies ({names}), so I won't guess."
+    contact = None
+    if contact_policy:
+        clause = contact_policy.clause(contact_policy.contact_clause)
+        contact = citation(clause)
+        text += f" Please ask {contact_policy.contact_name} ({cite(clause)}): “{clause.text}”"
+    payload = {"covered": False, "question": question, "citations": [], "contact": contact, "notices": []}
+    return Answer(text, payload)

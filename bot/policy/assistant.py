@@ -1,0 +1,69 @@
+"""The question-answering service: corpus, index and answers, built lazily once per process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from functools import cached_property
+
+from bot.policy.answers import Answer, compose
+from bot.policy.corpus import Policy, load_corpus
+from bot.policy.embeddings import Encoder, MiniLMEncoder
+from bot.policy.glossary import Glossary
+from bot.policy.retrieval import PolicyIndex, Weights
+from bot.roles import ROLES
+from bot.settings import Settings
+
+
+class PolicyAssistant:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        clock: Callable[[], dt.date] = dt.date.today,
+        weights: Weights | None = None,
+    ):
+        self.settings = settings or Settings.from_env()
+        self._encoder = encoder
+        self.clock = clock
+        self.weights = weights or Weights()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def policies(self) -> dict[str, Policy]:
+        return {p.code: p for p in load_corpus(self.settings.path(self.settings.POLICY_CORPUS_DIR))}
+
+    @property
+    def index(self) -> PolicyIndex:
+        with self._lock:
+            if "_index" not in self.__dict__:
+                corpus = self.settings.path(self.settings.POLICY_CORPUS_DIR)
+                self.__dict__["_index"] = PolicyIndex(
+                    list(self.policies.values()),
+                    self._encoder or MiniLMEncoder(),
+                    Glossary.load(corpus / "glossary.yml"),
+                    self.settings.path(self.settings.INDEX_CACHE_DIR),
+                    self.weights,
+                )
+            return self.__dict__["_index"]
+
+    def ask(self, question: str, role: str | None = None) -> Answer:
+        role = role if role in ROLES else None
+        result = self.index.search(question, role, k=3)
+        return compose(
+            result, self.policies, self.clock(), self.weights.related_within, self.weights.covered_at
+        )
+
+
+_shared: PolicyAssistant | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_assistant() -> PolicyAssistant:
+    """The process-wide assistant (the model and index load on first use)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PolicyAssistant()
+        return _shared

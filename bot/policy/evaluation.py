@@ -1,0 +1,65 @@
+"""Score a retrieval index on a labelled question set (used by the quality test and the bench)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.policy.retrieval import PolicyIndex, SearchResult
+
+
+@dataclass(frozen=True)
+class Labelled:
+    question: str
+    role: str
+    expect: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Quality:
+    hit_at_1: float
+    hit_at_3: float
+    not_covered_right: float
+    wrongly_refused: float
+    misses: tuple[str, ...]
+
+
+def load_questions(path: Path) -> list[Labelled]:
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Labelled(r["q"], r.get("role", "staff"), frozenset(r["expect"])) for r in rows]
+
+
+def search_all(index: PolicyIndex, questions: list[Labelled]) -> list[SearchResult]:
+    """Top three clauses for every question, before any refusal threshold."""
+    return [index.search(q.question, q.role, k=3, covered_at=float("-inf")) for q in questions]
+
+
+def measure(questions: list[Labelled], results: list[SearchResult], covered_at: float) -> Quality:
+    """hit@k over covered questions counts a refusal as a miss."""
+    hit1 = hit3 = refused = right = 0
+    misses = []
+    for q, result in zip(questions, results, strict=True):
+        top = result.hits[0]
+        answered = top.score >= covered_at
+        ids = [h.clause.id for h in result.hits] if answered else []
+        if not q.expect:
+            right += not answered
+            if answered:
+                misses.append(f"{q.question!r} should be not covered, got {top.clause.id}={top.score:.2f}")
+            continue
+        hit1 += bool(ids) and ids[0] in q.expect
+        hit3 += any(i in q.expect for i in ids)
+        refused += not answered
+        if not ids or ids[0] not in q.expect:
+            got = ", ".join(f"{h.clause.id}={h.score:.2f}" for h in result.hits)
+            misses.append(f"{q.question!r} want {sorted(q.expect)} got [{got}] answered={answered}")
+    n = max(sum(1 for q in questions if q.expect), 1)
+    m = max(sum(1 for q in questions if not q.expect), 1)
+    return Quality(hit1 / n, hit3 / n, right / m, refused / n, tuple(misses))
+
+
+def evaluate(index: PolicyIndex, questions: list[Labelled], covered_at: float | None = None) -> Quality:
+    threshold = index.weights.covered_at if covered_at is None else covered_at
+    return measure(questions, search_all(index, questions), threshold)

@@ -1,0 +1,125 @@
+"""Find the clauses that answer a question: dense (MiniLM) plus keyword (BM25) plus role."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.policy.corpus import Clause, Policy
+from bot.policy.embeddings import Encoder, cached_vectors
+from bot.policy.glossary import Glossary
+from bot.policy.keywords import BM25
+from bot.roles import ROLE_AUDIENCE
+
+MODES = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine. Tuned on the labelled set in tests/policy/questions.yml."""
+
+    keyword: float = 0.3  # weight of the squashed BM25 score
+    keyword_half: float = 12.0  # BM25 score that counts as half a keyword match
+    role_bonus: float = 0.04  # for clauses addressed to the asker's role
+    role_mismatch: float = 0.12  # taken off clauses addressed only to other roles
+    covered_at: float = 0.53  # combined score below this: the policy does not cover it
+    related_within: float = 0.1  # related clauses score within this of the best
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    score: float
+    dense: float
+    keyword: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    covered: bool
+    hits: tuple[Hit, ...]
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.covered and self.hits else None
+
+
+def _sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+(?=[A-Z“\"'])", text) if p.strip()]
+    return parts if len(parts) > 1 else []
+
+
+def passages_of(clause: Clause) -> list[str]:
+    """The texts a clause is found by: whole, each sentence, each list item, how people ask."""
+    whole = " ".join([f"{clause.section}:", clause.text, *clause.items])
+    lead = " ".join(clause.text.split()[:14])
+    items = (f"{lead} {item}" for item in clause.items)
+    return [whole, *_sentences(clause.text), *items, *clause.asks]
+
+
+class PolicyIndex:
+    """Every clause of every policy, searchable. Build once per process."""
+
+    def __init__(
+        self,
+        policies: list[Policy],
+        encoder: Encoder,
+        glossary: Glossary,
+        cache_dir: Path,
+        weights: Weights = Weights(),
+        mode: str = "hybrid",
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.policies = {p.code: p for p in policies}
+        self.clauses = [c for p in policies for c in p.clauses]
+        self.encoder, self.glossary, self.weights, self.mode = encoder, glossary, weights, mode
+        owners, texts = [], []
+        for index, clause in enumerate(self.clauses):
+            found_by = passages_of(clause) if mode == "hybrid" else [clause.text]
+            owners += [index] * len(found_by)
+            texts += found_by
+        self.owners = np.asarray(owners)
+        self.vectors = cached_vectors(encoder, texts, cache_dir) if mode != "keyword" else None
+        docs = [" ".join([c.section, c.text, *c.items]) for c in self.clauses]
+        self.bm25 = BM25(docs)
+        self.audience_mask = {
+            role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)
+            for role, audience in ROLE_AUDIENCE.items()
+        }
+        everyone = np.asarray([c.audience == ("everyone",) for c in self.clauses], dtype=np.float32)
+        self.other_audience = {role: 1.0 - np.maximum(mask, everyone) for role, mask in self.audience_mask.items()}
+
+    def _dense(self, query: str) -> np.ndarray:
+        similarity = self.vectors @ self.encoder.encode([query])[0]
+        best = np.full(len(self.clauses), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owners, similarity)
+        return best
+
+    def scores(self, question: str, role: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Combined, dense and keyword score of every clause for ``question``."""
+        query = self.glossary.expand(question) if self.mode == "hybrid" else question
+        keyword = np.asarray(self.bm25.scores(query), dtype=np.float32)
+        if self.mode == "keyword":
+            return keyword, np.zeros_like(keyword), keyword
+        dense = self._dense(query)
+        if self.mode == "dense":
+            return dense, dense, keyword
+        w = self.weights
+        combined = dense + w.keyword * keyword / (keyword + w.keyword_half)
+        if role in self.audience_mask:
+            combined = combined + w.role_bonus * self.audience_mask[role] - w.role_mismatch * self.other_audience[role]
+        return combined, dense, keyword
+
+    def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None) -> SearchResult:
+        combined, dense, keyword = self.scores(question, role)
+        order = np.argsort(-combined, kind="stable")[:k]
+        hits = tuple(
+            Hit(self.clauses[i], float(combined[i]), float(dense[i]), float(keyword[i])) for i in order
+        )
+        threshold = self.weights.covered_at if covered_at is None else covered_at
+        return SearchResult(question, bool(hits) and hits[0].score >= threshold, hits)

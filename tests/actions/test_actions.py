@@ -1,0 +1,89 @@
+"""Custom actions run against the real domain and the real assistant (real model)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.policy_answers import ActionAnswerPolicyQuestion
+from bot.policy import assistant as assistant_module
+from tests.support.rasa import DOMAIN
+
+
+def make_tracker(text: str, intent: str = "ask_policy", role: str | None = "staff", slots: dict | None = None) -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+               "metadata": {"role": role} if role else {}}
+    all_slots = {name: None for name in DOMAIN["slots"]}
+    all_slots.update(slots or {})
+    return Tracker("test-sender", all_slots, message, [], False, None, {}, "action_listen")
+
+
+def run(tracker: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerPolicyQuestion().run(dispatcher, tracker, DOMAIN)
+    return dispatcher.messages, events
+
+
+@pytest.mark.model
+def test_answers_with_text_and_structured_citations():
+    messages, events = run(make_tracker("can I friend a parent?"))
+    (message,) = messages
+    payload = message["custom"]
+    assert payload["covered"] is True and payload["citations"][0]["clause"] == "5.3"
+    assert payload["citations"][0]["strength"] == "must_not"
+    assert message["text"].startswith("MUST NOT · D200 5.3")
+    assert events == [{"event": "slot", "timestamp": None, "name": "last_question", "value": "can I friend a parent?"}]
+
+
+@pytest.mark.model
+def test_followup_uses_the_previous_question():
+    messages, events = run(make_tracker("and ex-pupils?", "ask_followup", slots={"last_question": "can I friend a pupil?"}))
+    assert events[0]["value"] == "can I friend ex-pupils?"
+    assert {c["clause"] for c in messages[0]["custom"]["citations"]} & {"5.3", "5.4"}
+
+
+@pytest.mark.model
+def test_role_from_metadata_changes_the_answer():
+    question = "Am I allowed on social media at school?"
+    staff, _ = run(make_tracker(question, role="staff"))
+    pupil, _ = run(make_tracker(question, role="pupil"))
+    assert staff[0]["custom"]["citations"][0]["clause"] == "5.1"
+    assert pupil[0]["custom"]["citations"][0]["clause"] == "6.1"
+
+
+@pytest.mark.model
+def test_not_covered_is_said_plainly():
+    messages, _ = run(make_tracker("How much maternity pay will I get?", "out_of_scope"))
+    assert messages[0]["custom"]["covered"] is False
+    assert "e-safety team" in messages[0]["text"]
+
+
+def test_empty_text_gets_a_friendly_prompt_and_no_slot():
+    messages, events = run(make_tracker("   "))
+    assert messages[0]["text"].startswith("Please type a question") and events == []
+
+
+def test_a_broken_index_is_an_apology_not_a_crash(monkeypatch):
+    class Broken:
+        settings = assistant_module.PolicyAssistant().settings
+
+        def ask(self, *_):
+            raise RuntimeError("index missing")
+
+    monkeypatch.setattr("actions.policy_answers.shared_assistant", lambda: Broken())
+    messages, events = run(make_tracker("can I friend a parent?"))
+    assert "can't look that up" in messages[0]["text"] and "999" in messages[0]["text"] and events == []
+
+
+def test_report_buttons_only_for_clauses_that_ask_for_a_report():
+    from actions.policy_answers import report_buttons
+
+    def payload(*clauses, covered=True):
+        return {"covered": covered, "citations": [{"policy": "D200", "clause": c} for c in clauses]}
+
+    assert report_buttons(payload("5.3")) == []
+    assert report_buttons(payload("5.3", "5.4")) == [
+        {"title": "Report this", "payload": '/report_incident{"incident_category": "friend_request"}'}]
+    assert report_buttons(payload("9.1"))[0]["payload"].endswith('"sexting"}')
+    assert report_buttons(payload("5.4", covered=False)) == []

@@ -1,0 +1,72 @@
+"""`policybot` as a user runs it: a real process, the real model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.support.cli import POLICYBOT, policybot
+from tests.support.paths import CORPUS
+
+
+@pytest.mark.model
+def test_ask_json_prints_the_same_payload_as_the_actions():
+    result = policybot("ask", "--role", "staff", "--json", "can I friend a parent?")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["covered"] is True
+    assert (payload["citations"][0]["policy"], payload["citations"][0]["clause"]) == ("D200", "5.3")
+    assert payload["citations"][0]["strength"] == "must_not"
+    assert payload["text"].startswith("MUST NOT · D200 5.3")
+
+
+@pytest.mark.model
+def test_ask_plain_text_for_a_parent():
+    result = policybot("ask", "--role", "parent", "can my son go on snapchat at school?")
+    assert result.returncode == 0 and "D200 6.1" in result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    "argument, words",
+    [(b"", "Please type a question"), (b"x" * 10_000, "please keep it under 1000"),
+     (b"\xff\xfe broken", "couldn't be read as text"), (b"\x01\x02\x1b", "Please type a question")],
+)
+def test_bad_questions_get_a_clear_message_and_exit_2(argument, words):
+    result = subprocess.run([bytes(POLICYBOT), b"ask", argument], capture_output=True, timeout=60)
+    assert result.returncode == 2
+    assert words in result.stderr.decode() and b"Traceback" not in result.stderr
+
+
+def test_unknown_role_is_refused_by_the_parser():
+    result = policybot("ask", "--role", "governor", "hi")
+    assert result.returncode == 2 and b"invalid choice" in result.stderr
+
+
+@pytest.mark.model
+def test_a_second_policy_becomes_searchable_after_index(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "E300_passwords.md").write_text(
+        "---\ncode: E300\ntitle: Acceptable Use Policy\ncluster: The Heatons Cluster of Schools\n"
+        "school: Norris Bank\ndate_of_policy: 2024-09\nreview_date: 2099-09\n---\n"
+        "1. Passwords\n\n- 1.1. Staff must not share their network password with anyone, including pupils.\n",
+        encoding="utf-8",
+    )
+    env = {"POLICY_CORPUS_DIR": str(corpus), "INDEX_CACHE_DIR": str(tmp_path / "cache")}
+    indexed = policybot("index", env=env)
+    assert indexed.returncode == 0 and b"E300 Acceptable Use Policy: 1 clauses" in indexed.stdout
+    answer = policybot("ask", "--json", "Can I tell a colleague my network password?", env=env)
+    assert json.loads(answer.stdout)["citations"][0]["policy"] == "E300"
+
+
+def test_a_malformed_policy_is_a_clear_error(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bad.md").write_text("---\ncode: E300\n---\n1. A\n", encoding="utf-8")
+    result = policybot("index", env={"POLICY_CORPUS_DIR": str(corpus)})
+    assert result.returncode == 1
+    assert f"{corpus / 'bad.md'}:1: front matter is missing 'title'" in result.stderr.decode()
+    assert b"Traceback" not in result.stderr

@@ -1,0 +1,167 @@
+"""The gateway against a stand-in for Rasa's REST channel (httpx.MockTransport)."""
+
+import json
+import re
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.gateway.app import create_app
+from bot.settings import Settings
+
+CITATION = {"policy": "D200", "clause": "5.3", "section": "Social media use - staff", "text": "…",
+            "strength": "must_not", "strength_label": "MUST NOT", "label": "D200 5.3"}
+
+
+def client_for(handler, settings: Settings | None = None) -> tuple[TestClient, list]:
+    seen = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    app = create_app(settings or Settings(SESSION_SECRET="test-secret"), transport=httpx.MockTransport(record))
+    return TestClient(app), seen
+
+
+def conversation(client: TestClient) -> str:
+    response = client.post("/api/conversations")
+    assert response.status_code == 201
+    return response.json()["conversation_id"]
+
+
+def rasa_reply(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/webhooks/rest/webhook":
+        return httpx.Response(200, json=[
+            {"recipient_id": "x", "text": "MUST NOT · D200 5.3"},
+            {"recipient_id": "x", "custom": {"covered": True, "citations": [CITATION], "notices": ["review"]}},
+            {"recipient_id": "x", "text": "Anything else?", "buttons": [{"title": "Yes", "payload": "/ask_help"}]},
+        ])
+    return httpx.Response(200, text="ok")
+
+
+def test_chat_passes_role_and_namespaced_sender_and_joins_text_with_citations():
+    client, seen = client_for(rasa_reply)
+    with client:
+        conversation_id = conversation(client)
+        response = client.post("/api/chat", json={"conversation_id": conversation_id, "message": "can I friend a parent?",
+                                                  "role": "staff"})
+    assert response.status_code == 200
+    sent = json.loads(seen[0].content)
+    assert sent == {"sender": f"web:{conversation_id.split('.')[0]}", "message": "can I friend a parent?",
+                    "metadata": {"role": "staff", "channel": "web"}}
+    first, second = response.json()["messages"]
+    assert first["text"] == "MUST NOT · D200 5.3" and first["citations"] == [CITATION]
+    assert first["covered"] is True and first["notices"] == ["review"]
+    assert second == {"text": "Anything else?", "citations": [], "buttons": [{"title": "Yes", "payload": "/ask_help"}]}
+
+
+@pytest.mark.parametrize(
+    "payload, status",
+    [(b"", 400), (b"\xff\xfe", 400), (b'{"message": "hi"}', 422),
+     (json.dumps({"conversation_id": "a", "message": "hi", "role": "admin"}).encode(), 422),
+     (json.dumps({"conversation_id": "a", "message": "x" * 10_000, "role": "parent"}).encode(), 413),
+     (json.dumps({"conversation_id": "chosen-by-me", "message": "hi", "role": "parent"}).encode(), 401),
+     (json.dumps({"conversation_id": "A" * 22 + "." + "B" * 22, "message": "hi", "role": "parent"}).encode(), 401)],
+)
+def test_bad_input_is_a_clear_4xx_and_never_reaches_rasa(payload, status):
+    client, seen = client_for(rasa_reply)
+    with client:
+        response = client.post("/api/chat", content=payload, headers={"content-type": "application/json"})
+    assert response.status_code == status
+    assert response.json()["message"] and response.json()["messages"][0]["text"]
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused")),
+        lambda r: httpx.Response(500, text="boom"),
+        lambda r: httpx.Response(200, text="<html>"),
+        lambda r: httpx.Response(200, json={"not": "a list"}),
+        lambda r: httpx.Response(200, json=[]),
+    ],
+    ids=["down", "500", "not-json", "not-list", "no-reply"],
+)
+def test_rasa_trouble_is_a_friendly_apology(handler):
+    client, _ = client_for(handler)
+    with client:
+        response = client.post("/api/chat", json={"conversation_id": conversation(client), "message": "hi",
+                                                  "role": "parent"})
+    assert response.status_code == 503
+    assert "999" in response.json()["messages"][0]["text"]
+
+
+def test_healthz_reports_each_dependency():
+    def handler(request):
+        return httpx.Response(200) if request.url.port == 5005 else httpx.Response(503)
+
+    client, _ = client_for(handler)
+    with client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "rasa": "up", "action_server": "down"}
+
+
+def test_the_page_and_its_assets_come_from_the_gateway_only():
+    client, _ = client_for(rasa_reply)
+    with client:
+        page = client.get("/")
+        script = client.get("/static/chat.js")
+        styles = client.get("/static/chat.css")
+        embed = client.get("/embed.js")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'maxlength="1000"' in page.text and "0 / 1000 characters" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert script.status_code == styles.status_code == embed.status_code == 200
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document.write", script.text)
+    assert "textContent" in script.text
+    for text in (page.text, script.text, styles.text, embed.text):
+        assert not re.search(r"https?://(?!ASSISTANT-ADDRESS)", text)  # no third-party address anywhere
+
+
+def test_conversation_ids_are_random_and_signed():
+    client, _ = client_for(rasa_reply)
+    with client:
+        first, second = conversation(client), conversation(client)
+    assert first != second and len(first) == 45
+    other, _ = client_for(rasa_reply, Settings(SESSION_SECRET="another-secret"))
+    with other:
+        response = other.post("/api/chat", json={"conversation_id": first, "message": "hi", "role": "parent"})
+    assert response.status_code == 401 and "reload the page" in response.json()["message"]
+
+
+def test_rate_limits_per_conversation_and_per_address():
+    client, seen = client_for(rasa_reply, Settings(SESSION_SECRET="s", CHAT_LIMIT_PER_CONVERSATION=3,
+                                                   CHAT_LIMIT_PER_ADDRESS=6))
+    with client:
+        one = conversation(client)
+        codes = [client.post("/api/chat", json={"conversation_id": one, "message": "hi", "role": "parent"}).status_code
+                 for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        two = conversation(client)  # the address has now used 6 of its 6
+        refused = client.post("/api/chat", json={"conversation_id": two, "message": "hi", "role": "parent"})
+        assert client.post("/api/conversations").status_code == 429
+    assert refused.status_code == 429 and "wait" in refused.json()["message"]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert len([r for r in seen if r.url.path == "/webhooks/rest/webhook"]) == 3
+
+
+def test_web_feedback_is_stored_once_per_answer(tmp_path):
+    from bot.database import open_database
+    from bot.gateway.feedback import all_feedback
+
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    client, _ = client_for(rasa_reply, Settings(SESSION_SECRET="s", DATABASE_URL=url))
+    with client:
+        conversation_id = conversation(client)
+        body = {"conversation_id": conversation_id, "helpful": False, "clauses": ["D200 5.3"], "answer": "a1"}
+        assert client.post("/api/feedback", json=body).status_code == 201
+        assert client.post("/api/feedback", json=body).status_code == 201  # a double click counts once
+        assert client.post("/api/feedback", json=body | {"helpful": "no"}).status_code == 422
+        assert client.post("/api/feedback", json=body | {"conversation_id": "made-up"}).status_code == 401
+    saved = all_feedback(open_database(url))
+    assert [(f.channel, f.helpful, f.clauses) for f in saved] == [("web", False, ["D200 5.3"])]
+    assert saved[0].channel_user == "web:" + conversation_id.split(".")[0]

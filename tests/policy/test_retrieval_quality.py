@@ -1,0 +1,49 @@
+"""Retrieval quality on the labelled question set, with the real MiniLM model."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.policy.assistant import PolicyAssistant
+from bot.policy.evaluation import evaluate, load_questions
+from bot.settings import Settings
+
+QUESTIONS = Path(__file__).resolve().parent / "questions.yml"
+
+
+@pytest.fixture(scope="module")
+def quality(real_encoder, tmp_path_factory):
+    settings = Settings(INDEX_CACHE_DIR=str(tmp_path_factory.mktemp("index")))
+    return evaluate(PolicyAssistant(settings, encoder=real_encoder).index, load_questions(QUESTIONS))
+
+
+def test_the_question_set_is_big_enough():
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 120 and sum(1 for q in questions if not q.expect) >= 15
+    assert {q.role for q in questions} == {"staff", "parent", "pupil"}
+
+
+@pytest.mark.model
+def test_hit_at_1(quality):
+    assert quality.hit_at_1 >= 0.85, "\n".join(quality.misses)
+
+
+@pytest.mark.model
+def test_hit_at_3(quality):
+    assert quality.hit_at_3 >= 0.95, "\n".join(quality.misses)
+
+
+@pytest.mark.model
+def test_not_covered_questions_are_refused(quality):
+    assert quality.not_covered_right >= 0.90, "\n".join(quality.misses)
+
+
+@pytest.mark.model
+def test_covered_questions_are_rarely_refused(quality):
+    assert quality.wrongly_refused <= 0.05, "\n".join(quality.misses)
+
+
+def test_labels_name_real_clauses(policies):
+    ids = {c.id for p in policies for c in p.clauses}
+    for question in load_questions(QUESTIONS):
+        assert question.expect <= ids, question.question
