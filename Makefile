@@ -5,7 +5,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup train index run test bench lint validate teams-app clean
+.PHONY: help setup train index run test test-fast bench lint validate teams-app clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,14 +25,19 @@ test: setup  ## run the whole test suite (starts the real servers on free loopba
 	@scripts/test-tools.sh
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
+test-fast:  ## the unit tier in under a minute: no servers, no real model, no training
+	@scripts/setup.sh --envs-only
+	@.venv/bin/python -m pytest -q -m "not stack and not model" --ignore=tests/e2e $(PYTEST_ARGS)
+
 bench: setup  ## print retrieval quality, latency, memory and start-up figures
 	@.venv/bin/python -m bot.cli.bench
 
 validate: setup  ## rasa data validate
 	@.venv-rasa/bin/rasa data validate --fail-on-warnings --quiet
 
-lint: setup  ## ruff over the Python code
+lint: setup  ## ruff over the Python code, then mypy over bot/ and actions/ (settings in pyproject.toml)
 	@.venv/bin/ruff check bot actions tests
+	@.venv/bin/mypy
 
 teams-app: setup  ## zip the Teams app package into dist/teams-app.zip (needs TEAMS_APP_ID, TEAMS_APP_WEBSITE)
 	@.venv/bin/policybot teams-app

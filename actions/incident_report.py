@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.policy_answers import role_of
+from actions.safeguarding import triage_first
 from bot.contract import CANCEL, SUBMIT, SenderId
 from bot.database import DatabaseUnavailable
 from bot.incidents import form as report_form
@@ -34,6 +35,7 @@ from bot.incidents.form import AnswerProblem
 from bot.incidents.moments import SchoolDay
 from bot.incidents.service import IncidentService
 from bot.incidents.slots import REPORT_SLOTS
+from bot.safeguarding.advice import REPORT_CATEGORY, URGENT
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ DANGER_FIRST = (
     "If anyone is in immediate danger, call 999 now. Then tell the Designated Safeguarding Lead (DSL) in "
     "person straight away; don't wait for this report. I've marked this report URGENT."
 )
+URGENT_MARKED = "I've marked this report URGENT, so the Designated Safeguarding Lead is told at once."
 PRIVACY = (
     "I'll take your report in a few short questions. What I keep: your answers, your name and how to "
     "contact you. Who sees it: only the people the policy names for this kind of report (for example the "
@@ -83,9 +86,15 @@ class ActionStartIncidentReport(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text = tracker.latest_message.get("text") or ""
+        triaged = triage_first(dispatcher, tracker)  # what to do now comes before anything about the report
         category = BY_KEY.get(tracker.get_slot("incident_category") or "") or detect(text)
-        events = clear_report() + [SlotSet("incident_key", uuid.uuid4().hex)]
-        if report_form.mentions_danger(text):
+        if category is None and triaged.concern:
+            category = BY_KEY[REPORT_CATEGORY[triaged.kind]]
+        events = triaged.events + clear_report() + [SlotSet("incident_key", uuid.uuid4().hex)]
+        if triaged.kind in URGENT or (category and category.key == "child_at_risk"):
+            dispatcher.utter_message(text=URGENT_MARKED)
+            events.append(SlotSet("incident_danger", True))
+        elif report_form.mentions_danger(text):
             dispatcher.utter_message(text=DANGER_FIRST)
             events.append(SlotSet("incident_danger", True))
         dispatcher.utter_message(text=PRIVACY)
@@ -102,6 +111,15 @@ class ActionStartIncidentReport(Action):
 class ValidateIncidentReportForm(FormValidationAction):
     def name(self) -> str:
         return "validate_incident_report_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        """Triage the answer first: advice before the next question, and the report marked urgent."""
+        triaged = triage_first(dispatcher, tracker)
+        events = list(triaged.events)
+        if triaged.fresh and triaged.kind in URGENT and tracker.slots.get("incident_danger") is not True:
+            dispatcher.utter_message(text=URGENT_MARKED)
+            events.append(SlotSet("incident_danger", True))
+        return events + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         if tracker.slots.get("incident_confirmed") is False:  # cancelled: ask nothing more

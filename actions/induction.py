@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.safeguarding import triage_first
 from bot.database import DatabaseUnavailable
 from bot.incidents import form as report_form
 from bot.incidents.form import AnswerProblem
@@ -46,16 +47,23 @@ class ActionStartInduction(Action):
         return "action_start_induction"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        triaged = triage_first(dispatcher, tracker)
         try:
             known = induction_service().known_name(tracker.sender_id)
         except DatabaseUnavailable:
             known = None
-        return [SlotSet("staff_name", known)]
+        return [*triaged.events, SlotSet("staff_name", known)]
 
 
 class ValidateInductionNameForm(FormValidationAction):
     def name(self) -> str:
         return "validate_induction_name_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        triaged = triage_first(dispatcher, tracker)
+        if triaged.fresh and triaged.concern:  # advice given; this was not a name
+            return [*triaged.events, SlotSet("staff_name", None)]
+        return [*triaged.events, *await super().run(dispatcher, tracker, domain)]
 
     def validate_staff_name(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         try:
@@ -73,7 +81,8 @@ class InductionStep(Action, ABC):
         ...
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        return say(dispatcher, lambda service: self.step(service, tracker))
+        triaged = triage_first(dispatcher, tracker)
+        return triaged.events + say(dispatcher, lambda service: self.step(service, tracker))
 
 
 class ActionBeginInduction(InductionStep):

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safeguarding import triage_first
 from bot.contract import NEXT, REPORT_INCIDENT
 from bot.contract import payload as payload_for
 from bot.incidents.categories import for_clause
@@ -49,11 +50,34 @@ class ActionAnswerPolicyQuestion(Action):
             answer = assistant.ask(question, role_of(tracker))
         except Exception:  # a broken index or model must not silence the bot
             log.exception("policy lookup failed")
+            answer = None
+        triaged = triage_first(dispatcher, tracker, lambda kind: clauses_in_section(answer, kind),
+                               lambda kind: answered_outside_section(answer, kind))
+        if triaged.concern:  # the safeguarding advice is the answer; never "not covered"
+            return triaged.events
+        if answer is None:
             dispatcher.utter_message(text=APOLOGY)
-            return []
+            return triaged.events
         buttons = report_buttons(answer.payload) + induction_buttons(tracker)
         dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
-        return [SlotSet("last_question", question)]
+        return [*triaged.events, SlotSet("last_question", question)]
+
+
+SECTIONS = {"bullying": "8", "sexual_images": "9"}
+
+
+def answered_outside_section(answer, kind: str) -> bool:
+    """The policy answers this from another section than the kind's own (its best clause is elsewhere)."""
+    if answer is None or not answer.payload.get("covered") or kind not in SECTIONS:
+        return False
+    return answer.payload["citations"][0]["clause"].split(".")[0] != SECTIONS[kind]
+
+
+def clauses_in_section(answer, kind: str) -> tuple[str, ...]:
+    """The clauses of a policy answer that sit in the section for this kind of concern (8 or 9)."""
+    if answer is None or not answer.payload.get("covered") or kind not in SECTIONS:
+        return ()
+    return tuple(c["clause"] for c in answer.payload["citations"] if c["clause"].split(".")[0] == SECTIONS[kind])
 
 
 def induction_buttons(tracker: Tracker) -> list[dict]:

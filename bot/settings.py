@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -123,12 +124,12 @@ class Settings:
         return Path(value) if Path(value).is_absolute() else ROOT / value
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        environ = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env: Mapping[str, str] = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
-            if f.name in environ and environ[f.name] != "":
-                raw = environ[f.name]
+            if f.name in env and env[f.name] != "":
+                raw = env[f.name]
                 try:
                     values[f.name] = _cast(f.default, raw)
                 except ValueError:

@@ -11,6 +11,8 @@ from tests.support.paths import ROOT
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "policybot.tar.gz"
+# Each test starts Rasa itself (tens of seconds), and `rasa test` needs the trained model.
+pytestmark = pytest.mark.model
 
 
 def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:

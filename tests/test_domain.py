@@ -6,6 +6,7 @@ import re
 import yaml
 from rasa_sdk import Action
 
+import actions.chitchat as chitchat
 import actions.incident_report as incident_report
 import actions.induction as induction
 import actions.policy_answers as policy_answers
@@ -15,7 +16,8 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def action_classes():
-    return [c for module in (policy_answers, incident_report, induction) for _, c in inspect.getmembers(module, inspect.isclass)
+    modules = (policy_answers, incident_report, induction, chitchat)
+    return [c for module in modules for _, c in inspect.getmembers(module, inspect.isclass)
             if issubclass(c, Action) and c.__module__.startswith("actions.") and not inspect.isabstract(c)]
 
 
@@ -35,7 +37,7 @@ def test_action_names_pair_with_class_names():
 
 
 def test_every_response_is_used_and_every_used_response_exists():
-    used = set(re.findall(r"\b(utter_[a-z_]+)", data_text()))
+    used = set(re.findall(r"\b(utter_[a-z_]+)", data_text())) | set(re.findall(r"\"(utter_[a-z_]+)\"", python_text()))
     asked_by_forms = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
     asked_by_actions = {name.replace("action_", "utter_", 1) for name in DOMAIN["actions"] if name.startswith("action_ask_")}
     assert used | (asked_by_forms - asked_by_actions) == set(DOMAIN["responses"])

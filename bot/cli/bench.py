@@ -1,4 +1,4 @@
-"""`make bench`: retrieval quality against two baselines, latency, memory, start-up time.
+"""`make bench`: retrieval quality against two baselines, safeguarding triage, latency, memory, start-up time.
 
 Every figure is measured in this run, on this machine, on tests/policy/questions.yml.
 """
@@ -16,6 +16,7 @@ import numpy as np
 import psutil
 
 from bot.cli.stack import free_port
+from bot.cli.triage_bench import print_triage
 from bot.policy.assistant import PolicyAssistant
 from bot.policy.corpus import load_corpus
 from bot.policy.embeddings import MiniLMEncoder
@@ -80,7 +81,7 @@ def stack_figures(questions) -> dict:
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     figures: dict = {}
     try:
-        for line in runner.stdout:
+        for line in runner.stdout or ():  # stdout=PIPE always gives a stream; without one, "not ready" below
             if line.startswith("Ready in"):
                 figures["ready_s"] = time.monotonic() - began
                 break
@@ -129,6 +130,7 @@ def main() -> None:
         print(f"| {label:<24} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | {q.not_covered_right:19.3f} | "
               f"{q.wrongly_refused:23.3f} | {note}")
     print("\nTargets: hit@1 >= 0.85, hit@3 >= 0.95, not covered >= 0.90, wrongly refused <= 0.05\n")
+    print_triage(MiniLMEncoder())
 
     timings = retrieval_latency(questions)
     figures = stack_figures(questions)

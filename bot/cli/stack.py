@@ -31,6 +31,12 @@ class Service:
     log: Path
     process: subprocess.Popen | None = None
 
+    def stopped(self) -> bool:
+        """Has the launched process exited?"""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was never launched")
+        return self.process.poll() is not None
+
 
 def _port(url: str) -> int:
     return urlparse(url).port or 80
@@ -60,8 +66,10 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
 def with_token(settings: Settings) -> Settings:
     """The settings, with a fresh token for Rasa's loopback API and a fresh key for web conversation
     ids, unless they are set."""
-    fresh = {name: secrets.token_urlsafe(24) for name in ("RASA_TOKEN", "SESSION_SECRET") if not getattr(settings, name)}
-    return dataclasses.replace(settings, **fresh) if fresh else settings
+    if settings.RASA_TOKEN and settings.SESSION_SECRET:
+        return settings
+    return dataclasses.replace(settings, RASA_TOKEN=settings.RASA_TOKEN or secrets.token_urlsafe(24),
+                               SESSION_SECRET=settings.SESSION_SECRET or secrets.token_urlsafe(24))
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -147,7 +155,7 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
     with httpx.Client(timeout=60) as http:
         while True:
             for service in started:
-                if service.process.poll() is not None:
+                if service.stopped():
                     tail = service.log.read_text(errors="replace").splitlines()[-15:]
                     raise RuntimeError(f"{service.name} stopped (see {service.log}):\n" + "\n".join(tail))
             try:
@@ -163,6 +171,23 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
                                            "role": "staff"})
 
 
+def announce(settings: Settings) -> None:
+    """Say what is starting and which channels and notifications are on."""
+    print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
+          flush=True)
+    mode = settings.slack_mode()
+    print({"socket": "Slack is on (Socket Mode).",
+           "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
+          .get(mode or "off", "Slack is off: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
+                              "(HTTP mode); see the README."), flush=True)
+    print(f"Teams is on: Bot Framework sends activities to /api/messages on port {settings.GATEWAY_PORT}."
+          if settings.TEAMS_APP_ID else "Teams is off: set TEAMS_APP_ID and TEAMS_APP_PASSWORD (or a certificate); "
+          "see the README.", flush=True)
+    if not settings.SMTP_HOST:
+        print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
+              "notifications wait in the outbox until it is.", flush=True)
+
+
 def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     settings = with_token(settings or Settings.from_env())
     began = time.monotonic()
@@ -173,25 +198,13 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
         return 1
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
-              flush=True)
-        mode = settings.slack_mode()
-        print({"socket": "Slack is on (Socket Mode).",
-               "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
-              .get(mode, "Slack is off: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
-                         "(HTTP mode); see the README."), flush=True)
-        print(f"Teams is on: Bot Framework sends activities to /api/messages on port {settings.GATEWAY_PORT}."
-              if settings.TEAMS_APP_ID else "Teams is off: set TEAMS_APP_ID and TEAMS_APP_PASSWORD (or a certificate); "
-              "see the README.", flush=True)
-        if not settings.SMTP_HOST:
-            print("Email notifications are off (SMTP_HOST is not set): reports are saved and their "
-                  "notifications wait in the outbox until it is.", flush=True)
+        announce(settings)
         wait_ready(settings, started, timeout)
         print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
               "in a browser; press Ctrl-C to stop.", flush=True)
-        while all(s.process.poll() is None for s in started):
+        while not any(s.stopped() for s in started):
             time.sleep(0.5)
-        dead = [s.name for s in started if s.process.poll() is not None]
+        dead = [s.name for s in started if s.stopped()]
         print(f"{', '.join(dead)} stopped unexpectedly; see {RUN_DIR / 'logs'}. Stopping the rest.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -25,21 +25,25 @@ class FeedbackReply:
 
 async def take_feedback(db: database.Database, channel: str, channel_user: str, helpful: object, clauses: object,
                         source_event: str) -> FeedbackReply:
-    """The one path every channel's "Helpful?" click takes: checked, saved off the event loop, answered."""
-    if not valid_feedback(helpful, clauses):
+    """The one path every channel's "Helpful?" click takes: checked (a yes/no and the clause labels),
+    saved off the event loop, answered."""
+    labels = clause_labels(clauses)
+    if not isinstance(helpful, bool) or labels is None:
         return FeedbackReply(422, BROKEN)
     try:
-        await asyncio.to_thread(record_feedback, db, channel, channel_user, bool(helpful), list(clauses),  # type: ignore[arg-type]
-                                source_event)
+        await asyncio.to_thread(record_feedback, db, channel, channel_user, helpful, labels, source_event)
     except database.DatabaseUnavailable:
         return FeedbackReply(503, UNAVAILABLE)
     return FeedbackReply(201, THANKS)
 
 
-def valid_feedback(helpful: object, clauses: object) -> bool:
-    """Is this the shape every channel's "Helpful?" buttons send: a yes/no and a short list of clause labels?"""
-    return (isinstance(helpful, bool) and isinstance(clauses, list) and len(clauses) <= 10
-            and all(isinstance(c, str) and len(c) <= 40 for c in clauses))
+def clause_labels(clauses: object) -> list[str] | None:
+    """The clause labels every channel's "Helpful?" buttons send: a short list (at most 10) of short
+    strings (at most 40 characters each); None when ``clauses`` is not that shape."""
+    if not isinstance(clauses, list) or len(clauses) > 10:
+        return None
+    labels = [c for c in clauses if isinstance(c, str) and len(c) <= 40]
+    return labels if len(labels) == len(clauses) else None
 
 
 def record_feedback(db: database.Database, channel: str, channel_user: str, helpful: bool, clauses: list[str],

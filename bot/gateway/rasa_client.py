@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -23,7 +24,7 @@ class BotMessage:
     data: dict | None = None
 
     def as_json(self) -> dict:
-        body = {"text": self.text, "citations": list(self.citations), "buttons": list(self.buttons)}
+        body: dict[str, Any] = {"text": self.text, "citations": list(self.citations), "buttons": list(self.buttons)}
         if self.data is not None:
             if "covered" in self.data:
                 body["covered"] = self.data.get("covered")

@@ -23,6 +23,13 @@ class Category:
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
+        "child_at_risk", "A child at risk of harm: danger, abuse, neglect or self-harm", ("10.1",),
+        ("incident_where", "incident_people"),
+        r"(?!x)x",  # chosen by the safeguarding triage, never by keywords here
+        "A child at risk is always urgent: the Designated Safeguarding Lead is told at once. If anyone is in "
+        "immediate danger, call 999 first.",
+    ),
+    Category(
         "sexting", "Sexting or sharing nudes", ("9.1", "9.2", "9.3"), ("incident_where", "incident_people"),
         r"\b(sexting|nudes?|naked|sexual (image|photo|picture|video)s?|explicit (image|photo|picture)s?|indecent)\b",
         "This goes straight to the Designated Safeguarding Lead (D200 9.1). Do not ask for, open, save, "

@@ -128,7 +128,10 @@ def shown_when(value: str, zone: ZoneInfo) -> str:
     monday = moments.week_start(value)
     if monday:
         return "the week of " + monday.strftime("%A %d %B %Y")
-    moment = moment_of(value, zone).astimezone(zone)
+    moment = moment_of(value, zone)
+    if moment is None:  # "not sure" and weeks are shown above; moment_of has no other None
+        raise ValueError(f"no moment in {value!r}")
+    moment = moment.astimezone(zone)
     return moment.strftime("%A %d %B %Y") if len(value) == 10 else moment.strftime("%A %d %B %Y at %H:%M")
 
 
@@ -190,7 +193,7 @@ def correction_target(text: str, asked: list[str]) -> str | None:
 
 
 def summary(slots: dict, zone: ZoneInfo) -> str:
-    category = BY_KEY.get(slots.get("incident_category") or "other")
+    category = BY_KEY[slots.get("incident_category") or "other"]
     lines = ["Here is your report. Please check it before I send it:",
              f"- Kind of report: {category.label}",
              f"- Anyone in immediate danger: {'YES (urgent)' if slots.get('incident_danger') else 'no'}",

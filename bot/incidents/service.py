@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.expression import Executable
 
 from bot import database
 from bot.incidents.categories import BY_KEY
@@ -52,6 +54,14 @@ class IncidentDraft:
     @property
     def urgent(self) -> bool:
         return self.immediate_danger
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(moment: None) -> None: ...
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -122,11 +132,14 @@ class IncidentService:
 
     def _next_reference(self, session: Session, year: int) -> str:
         dialect = session.get_bind().dialect.name
+        counter: Executable  # the two dialects' inserts are distinct types with the same upsert method
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            counter = pg_insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing()
         else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        session.execute(upsert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            counter = sqlite_insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing()
+        session.execute(counter)
         number = session.execute(
             update(ReferenceCounter).where(ReferenceCounter.year == year)
             .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)

@@ -139,6 +139,8 @@ class InductionService:
             row = session.scalars(select(Acknowledgement).where(
                 Acknowledgement.channel_user == sender, Acknowledgement.passed.is_(True),
                 Acknowledgement.policy_version == progress.policy_version).order_by(Acknowledgement.id.desc())).first()
+            if row is None:  # the confirm stage is reached only by saving a passed attempt
+                raise LookupError(f"no passed attempt to confirm for version {progress.policy_version}")
             row.confirmed_at = utcnow()
             progress.stage, progress.updated_at = "done", utcnow()
             return [Reply(f"Thank you, {progress.person_name}. Your confirmation that you have read and understood "
@@ -214,9 +216,9 @@ class InductionService:
                 latest[" ".join(row.person_name.lower().split())] = row
         missing = []
         for name in staff:
-            row = latest.get(" ".join(name.lower().split()))
-            if row is None:
+            confirmed = latest.get(" ".join(name.lower().split()))
+            if confirmed is None:
                 missing.append((name, "no acknowledgement"))
-            elif row.policy_version != current:
-                missing.append((name, f"out of date: acknowledged {row.policy_version}, current is {current}"))
+            elif confirmed.policy_version != current:
+                missing.append((name, f"out of date: acknowledged {confirmed.policy_version}, current is {current}"))
         return missing

@@ -63,7 +63,10 @@ class Outbox:
             message.next_attempt_at = utcnow() + LEASE
             session.flush()
             session.expunge(message)
-            reference = session.get(Incident, message.incident_id).reference
+            incident = session.get(Incident, message.incident_id)
+            if incident is None:  # the foreign key rules this out
+                raise LookupError(f"outbox message {message_id} has no incident")
+            reference = incident.reference
         try:
             self.notifiers[message.channel].send(message, reference)
             problem = None
@@ -71,6 +74,8 @@ class Outbox:
             problem = str(error)
         with self.db.session() as session:
             stored = session.get(OutboxMessage, message_id, with_for_update=True)
+            if stored is None:  # outbox messages are never deleted
+                raise LookupError(f"outbox message {message_id} has gone")
             if problem is None:
                 stored.status, stored.sent_at, stored.last_error = "sent", utcnow(), None
                 log.info("sent %s notification %s for %s", stored.channel, stored.id, reference)

@@ -34,6 +34,11 @@ class PolicyAssistant:
     def policies(self) -> dict[str, Policy]:
         return {p.code: p for p in load_corpus(self.settings.path(self.settings.POLICY_CORPUS_DIR))}
 
+    @cached_property
+    def encoder(self) -> Encoder:
+        """The sentence encoder this process shares (retrieval and safeguarding triage)."""
+        return self._encoder or MiniLMEncoder()
+
     @property
     def index(self) -> PolicyIndex:
         with self._lock:
@@ -41,7 +46,7 @@ class PolicyAssistant:
                 corpus = self.settings.path(self.settings.POLICY_CORPUS_DIR)
                 self.__dict__["_index"] = PolicyIndex(
                     list(self.policies.values()),
-                    self._encoder or MiniLMEncoder(),
+                    self.encoder,
                     Glossary.load(corpus / "glossary.yml"),
                     self.settings.path(self.settings.INDEX_CACHE_DIR),
                     self.weights,

@@ -22,6 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 
@@ -167,7 +168,7 @@ class _Parser:
         self.draft: _Draft | None = None
         self.clauses: list[Clause] = []
 
-    def fail(self, line: int, problem: str) -> None:
+    def fail(self, line: int, problem: str) -> NoReturn:
         raise CorpusError(self.path, line, problem)
 
     def close(self) -> None:

@@ -18,7 +18,8 @@ class RecentEvents:
     """Event ids already handled, so a redelivered event is answered once."""
 
     def __init__(self, size: int = 10_000):
-        self.size, self.seen = size, OrderedDict()
+        self.size = size
+        self.seen: OrderedDict[str, bool] = OrderedDict()
 
     def first_time(self, event_id: str) -> bool:
         if event_id in self.seen:

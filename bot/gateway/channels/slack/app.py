@@ -211,6 +211,10 @@ class SlackChannel:
             await client.chat_postEphemeral(channel=channel, user=user, text=problem)
             return
         message = body.get("message") or {}
+        ts = message.get("ts")
+        if not isinstance(ts, str):  # Slack sends the clicked message with the click; without it there is none to update
+            log.warning("an Acknowledge click came without its message; the acknowledgement is saved, no message updated")
+            return
         blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Acknowledged by <@{user}>"}]})
-        await client.chat_update(channel=channel, ts=message.get("ts"), text=f"{reference} acknowledged", blocks=blocks)
+        await client.chat_update(channel=channel, ts=ts, text=f"{reference} acknowledged", blocks=blocks)

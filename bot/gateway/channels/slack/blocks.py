@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.contract import citation_parts
 from bot.gateway.rasa_client import BotMessage
 from bot.records import OutboxMessage
@@ -18,17 +20,17 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict:
-    button = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text[:75], "emoji": True},
-              "value": value[:2000]}
+def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id,
+                              "text": {"type": "plain_text", "text": text[:75], "emoji": True}, "value": value[:2000]}
     if style:
         button["style"] = style
     return button
 
 
-def message_blocks(message: BotMessage) -> list[dict]:
+def message_blocks(message: BotMessage) -> list[dict[str, Any]]:
     text = escape(message.text) or " "
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
               for i in range(0, len(text), SECTION_LIMIT)]
     for citation in message.citations:
         label, *rest = citation_parts(citation)
@@ -60,7 +62,7 @@ def fallback_text(message: BotMessage) -> str:
     return message.text[:3000] or "(no text)"
 
 
-def notification_blocks(message: OutboxMessage, reference: str) -> list[dict]:
+def notification_blocks(message: OutboxMessage, reference: str) -> list[dict[str, Any]]:
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{message.subject}*"}},
         {"type": "section", "text": {"type": "plain_text", "text": message.body[:2900]}},

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import httpx
 import jwt
 from botframework.connector.auth import AuthenticationConstants
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
 log = logging.getLogger("bot.teams.auth")
@@ -42,7 +43,7 @@ class KeysUnavailable(Exception):
 
 @dataclass(frozen=True)
 class SigningKey:
-    public_key: object
+    public_key: RSAPublicKey
     endorsements: frozenset[str]
 
 
@@ -79,8 +80,10 @@ class SigningKeys:
                 for entry in jwks["keys"]:
                     if entry.get("kty") != "RSA" or not entry.get("kid"):
                         continue
-                    keys[entry["kid"]] = SigningKey(RSAAlgorithm.from_jwk(json.dumps(entry)),
-                                                    frozenset(entry.get("endorsements") or ()))
+                    public_key = RSAAlgorithm.from_jwk(json.dumps(entry))
+                    if not isinstance(public_key, RSAPublicKey):
+                        continue  # a private key (it has "d") has no place in a published key set
+                    keys[entry["kid"]] = SigningKey(public_key, frozenset(entry.get("endorsements") or ()))
             except (httpx.HTTPError, KeyError, TypeError, ValueError) as problem:
                 log.error("could not fetch Bot Framework's signing keys: %s", type(problem).__name__)
                 if required:
@@ -110,7 +113,7 @@ class TokenValidator:
         except jwt.InvalidTokenError:
             raise Unauthorized("not a JWT") from None
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
             raise Unauthorized(f"algorithm {str(algorithm)[:10]!r} is not allowed")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("no key id")

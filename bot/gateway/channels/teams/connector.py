@@ -40,6 +40,7 @@ def allowed_service_url(service_url: object, hosts: set[str]) -> bool:
 def app_credentials(settings: Settings) -> AppCredentials:
     """The SDK's credentials, signing in with MSAL at TEAMS_LOGIN_URL (certificate when configured)."""
     tenant = settings.TEAMS_TENANT_ID or None
+    secret: str | dict[str, str]  # MSAL's client_credential: a password, or a certificate's thumbprint and key
     if settings.TEAMS_CERTIFICATE_THUMBPRINT:
         key = Path(settings.TEAMS_CERTIFICATE_KEY_FILE).read_text(encoding="utf-8")
         credentials = CertificateAppCredentials(settings.TEAMS_APP_ID, settings.TEAMS_CERTIFICATE_THUMBPRINT, key,

@@ -1,0 +1,95 @@
+"""Safeguarding triage for every message, whatever the conversation is doing: a thin adapter onto
+bot.safeguarding. Every action that reads what a person typed calls `triage_first` before anything
+else, so advice about danger, a disclosure, sexual images or bullying is the first thing said."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.policy.answers import citation
+from bot.policy.assistant import shared_assistant
+from bot.roles import known_role
+from bot.safeguarding.advice import advice_for
+from bot.safeguarding.cues import cue_kinds
+from bot.safeguarding.triage import Verdict, shared_triage
+
+log = logging.getLogger(__name__)
+SLOT_CHECKED, SLOT_KIND = "triaged_message", "safeguarding_kind"
+LESS_URGENT = ("bullying", "sexual_images")
+HESITANT_BELOW = 0.6
+
+
+@dataclass(frozen=True)
+class Triaged:
+    kind: str
+    events: list[dict]
+    fresh: bool  # False when an earlier action of this turn already triaged and advised
+
+    @property
+    def concern(self) -> bool:
+        return self.kind != "none"
+
+
+def _verdict(text: str) -> Verdict:
+    try:
+        assistant = shared_assistant()
+        triage = shared_triage(assistant.encoder, assistant.settings.path(assistant.settings.INDEX_CACHE_DIR))
+        return triage.check(text)
+    except Exception:  # the model must never be why a child at risk is missed: fall back to the cue words
+        log.exception("safeguarding triage failed; using cue words only")
+        cues = cue_kinds(text)
+        return Verdict(cues[0] if cues else "none", {}, tuple(cues))
+
+
+def _kind(text: str, answered_elsewhere: Callable[[str], bool] | None) -> str:
+    """The verdict's kind; a hesitant bullying or images verdict gives way when the policy clearly
+    answers the question from another section (a question, not a concern: no false alarm)."""
+    verdict = _verdict(text)
+    hesitant = verdict.kind in LESS_URGENT and verdict.probabilities.get(verdict.kind, 1.0) < HESITANT_BELOW
+    if hesitant and answered_elsewhere is not None and answered_elsewhere(verdict.kind):
+        return "none"
+    return verdict.kind
+
+
+def _dsl_name() -> str:
+    from actions.incident_report import incident_service
+
+    try:
+        name = incident_service().contacts.people["dsl"].name
+    except Exception:  # the contacts file is checked at start-up; advice never waits on it
+        return ""
+    return "" if "safeguarding lead" in name.lower() else f" ({name})"
+
+
+def _cite(number: str) -> dict | None:
+    try:
+        return dict(citation(shared_assistant().policies["D200"].clause(number)))
+    except Exception:
+        return None
+
+
+def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker,
+                 answering: Callable[[str], tuple[str, ...]] | None = None,
+                 answered_elsewhere: Callable[[str], bool] | None = None) -> Triaged:
+    """Triage the latest message once per turn; for a concern, say the advice now (it comes first).
+    `answering(kind)` may name the clauses that answer the message, to quote instead of the usual ones;
+    `answered_elsewhere(kind)` says the policy answers it confidently outside that kind's section."""
+    message = tracker.latest_message or {}
+    text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
+    if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
+        return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
+    kind = _kind(text, answered_elsewhere)
+    if kind != "none":
+        metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+        numbers = answering(kind) if answering else ()
+        advice = advice_for(kind, known_role((metadata or {}).get("role")), _dsl_name(), text, _cite, numbers)
+        dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
+        log.info("safeguarding triage: %s", kind)  # the kind only, never the words
+    remembered = [SlotSet(SLOT_CHECKED, message_id), SlotSet(SLOT_KIND, kind)] if message_id else []
+    return Triaged(kind, remembered, fresh=True)

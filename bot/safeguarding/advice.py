@@ -1,0 +1,112 @@
+"""What each kind of safeguarding message gets first, worded for the person who wrote it.
+
+Danger and disclosures: what to do now (999, the Designated Safeguarding Lead in person) and an
+urgent report in one tap. Sexual images: the section 9 guidance, and never a request for the image.
+Bullying: the section 8 clauses that fit the asker, then "Report this". Pupils (aged 4 to 11) get
+short words, a grown-up they trust and Childline. The Social Media Policy does not cover abuse or
+danger, but the answer is never "not covered": the school's safeguarding duties come first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bot.contract import REPORT_INCIDENT, payload
+
+CHILDLINE = "Childline (free, any time): 0800 1111"
+CEOP = "CEOP (www.ceop.police.uk)"
+REPORT_CATEGORY = {"danger": "child_at_risk", "disclosure": "child_at_risk", "sexual_images": "sexting",
+                   "bullying": "cyberbullying"}
+URGENT = ("danger", "disclosure")
+ADULT_HARASSED = re.compile(r"\b(me|my|us|our|staff|teacher|colleague|head|ta)\b", re.I)
+BY_PARENT = re.compile(r"\b(parent|parents|carer|mum|mom|dad|father|mother|family|families)\b", re.I)
+
+TEXTS: dict[tuple[str, str], str] = {
+    ("danger", "staff"): (
+        "If anyone is in immediate danger, call 999 now. Then tell the Designated Safeguarding Lead{dsl} in "
+        "person straight away: don't wait for this chat or an email. If a child is with you, stay with them."),
+    ("disclosure", "staff"): (
+        "This may be a disclosure: tell the Designated Safeguarding Lead{dsl} in person today, now if you can. "
+        "If anyone is in immediate danger, call 999 first. With the child: listen and stay calm; don't promise to "
+        "keep it a secret; don't investigate or ask leading questions; write down their exact words, with the time "
+        "and date, and sign it."),
+    ("danger", "parent"): (
+        "If your child or anyone else is in immediate danger, call 999 now. Then tell the school's Designated "
+        "Safeguarding Lead{dsl} as soon as you can (ask for them through the school office). If an adult has "
+        "contacted a child online, asked to meet or asked for pictures, you can also report it to " + CEOP + "."),
+    ("disclosure", "parent"): (
+        "If anyone is in immediate danger, call 999 now. Tell the school's Designated Safeguarding Lead{dsl} "
+        "as soon as you can (ask for them through the school office), or the police. Listen to your child, don't "
+        "make them go over it again and again, and write down what they said. If an adult has contacted a child "
+        "online, you can also report it to " + CEOP + "."),
+    ("danger", "pupil"): (
+        "Thank you for telling me. Please tell a grown-up you trust right now, like your teacher or your mum, dad "
+        "or carer. If you are in danger now, call 999. You can talk to " + CHILDLINE + "."),
+    ("disclosure", "pupil"): (
+        "Thank you for telling me. You did the right thing. Please tell a grown-up you trust today, like your "
+        "teacher. It is not your fault. If you are in danger now, call 999. You can talk to " + CHILDLINE + "."),
+    ("sexual_images", "staff"): (
+        "Do not view, copy, forward, save or delete the image, and don't ask anyone to send it to you. Secure the "
+        "device (keep it safe, switched off) and tell the Designated Safeguarding Lead{dsl} in person now. "
+        "Please don't send me any image or link either."),
+    ("sexual_images", "parent"): (
+        "Please don't forward, copy or share the image, even to show the school, and don't delete it yet. Tell "
+        "the school's Designated Safeguarding Lead{dsl} straight away. If an adult is involved, or someone is "
+        "threatening to share pictures, contact the police or " + CEOP + ". Please don't send me the image."),
+    ("sexual_images", "pupil"): (
+        "You are not in trouble. Don't send the picture to anyone and don't delete it. Tell a grown-up you trust "
+        "now, like your teacher or your mum, dad or carer. You can talk to " + CHILDLINE + ". Please don't send "
+        "me the picture."),
+    ("bullying", "staff"): "Bullying is taken seriously (D200 8.1). This is what the policy says:",
+    ("bullying", "parent"): "I'm sorry this is happening. This is what the school's policy says:",
+    ("bullying", "pupil"): (
+        "I'm sorry this is happening. It is not your fault. Tell a grown-up you trust, like your teacher or your "
+        "mum, dad or carer. Keep the messages: don't delete them. You can talk to " + CHILDLINE + "."),
+}
+CLAUSES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sexual_images", "staff"): ("9.1", "9.2", "9.3"),
+    ("sexual_images", "parent"): ("9.1",),
+    ("sexual_images", "pupil"): (),
+    ("bullying", "pupil"): ("8.1", "8.2"),
+    ("bullying", "parent"): ("8.2", "8.3", "8.4", "8.6"),
+    ("bullying", "staff"): ("8.2", "8.6"),
+    ("bullying", "staff-harassed"): ("8.5", "8.6", "8.7", "8.9"),
+}
+
+
+@dataclass(frozen=True)
+class Advice:
+    kind: str
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+
+    def payload(self) -> dict:
+        """The json_message: which kind it is, and the clauses quoted (for each channel to render)."""
+        return {"safeguarding": self.kind, "urgent": self.kind in URGENT, "covered": bool(self.citations),
+                "citations": self.citations, "notices": [], "question": ""}
+
+
+def clause_numbers(kind: str, role: str, text: str) -> tuple[str, ...]:
+    if kind == "bullying" and role == "staff" and BY_PARENT.search(text) and ADULT_HARASSED.search(text):
+        return CLAUSES[("bullying", "staff-harassed")]
+    return CLAUSES.get((kind, role), ())
+
+
+def advice_for(kind: str, role: str | None, dsl: str, text: str, cite: Callable[[str], dict | None],
+               numbers: tuple[str, ...] = ()) -> Advice:
+    """The first thing said for a safeguarding message; `cite("9.1")` gives a clause's citation. `numbers`
+    are clauses that answer this very message (from retrieval), quoted instead of the usual ones."""
+    role = role if role in ("staff", "parent", "pupil") else "staff"
+    usual = clause_numbers(kind, role, text)
+    chosen = numbers if numbers and usual else usual  # pupils get no quotes for images, only what to do
+    citations = [c for c in (cite(n) for n in chosen) if c]
+    lines = [TEXTS[(kind, role)].format(dsl=dsl)]
+    lines += [f"{c['label']}: “{c['text']}”" for c in citations]
+    title = "Make an urgent report" if kind in URGENT else "Report this"
+    if role == "pupil":
+        title = "Tell the school" if kind in URGENT else "Report this to the school"
+    button = {"title": title, "payload": payload(REPORT_INCIDENT, incident_category=REPORT_CATEGORY[kind])}
+    return Advice(kind, "\n".join(lines), [button], citations)

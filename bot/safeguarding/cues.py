@@ -1,0 +1,74 @@
+"""Words that signal a safeguarding concern, and the words that take one back (no model here).
+
+Cues favour recall: a false alarm costs a sentence, a miss can cost a child. Each kind has
+strong cues (enough on their own) and the triage adds meaning from the sentence encoder. Safe
+idioms ("kill the lights", "dying to see") and plain negations ("I'm not in danger") are
+removed before the cues are read, so they cannot fire them.
+"""
+
+from __future__ import annotations
+
+import re
+
+KINDS = ("danger", "disclosure", "sexual_images", "bullying")  # most serious first
+SAFE_IDIOMS = re.compile(
+    r"\b(kill(ing)? (the|those) (lights?|music|sound|noise|engine|power|tv|screen)|killer (performance|show|idea)|"
+    r"dying (to|for)\b|(phone|battery|laptop|tablet|ipad|computer)('s| has| is)? (died|dead|dying)|"
+    r"die (my|her|his) hair|dye|(this|that|homework|maths|test) is killing me|to die for|"
+    r"(kill|killed|shoot|shot|stab|die|died) (me |him |her |them )?(in|on) (fortnite|minecraft|roblox|the game|a game)|"
+    r"fire drill|fire alarm|shoot(ing)? (a )?(video|photos?|film|hoops)|photo ?shoot|break a leg|"
+    r"slay(ed|ing)?|killed it|nailed it|bullet points?|fight(ing)? (for|against) (a|the) (cause|climate))\b", re.I)
+NEGATED = re.compile(
+    r"\b(i'?m|i am|we'?re|we are|they'?re|nobody('?s| is)|no ?one('?s| is)|no-one('?s| is)|he'?s|she'?s|it'?s)"
+    r" (not|never|n't)( being)? (in danger|hurt|bullied|at risk|unsafe|scared)\b|"
+    r"\bnobody (got |was |is )?hurt\b|\bno one (got |was |is )?hurt\b|\bnot (in danger|being bullied)\b", re.I)
+CUES: dict[str, re.Pattern[str]] = {
+    "danger": re.compile(
+        r"\b(kill (my|him|her|them|your)sel(f|ves)|kill (him|her|me|them|you|myself)|suicid\w*|end (my|her|his|their) "
+        r"li(fe|ves)|want(s|ed)? to die|wanna die|don'?t want to (live|be here|be alive)|self[- ]?harm\w*|"
+        r"(cut|cutting|hurt|hurting|harm|harming) (my|him|her|them)sel(f|ves)|overdose|"
+        r"knife|knives|gun|weapon|stab\w*|run(ning)? away|ran away|missing|can'?t find (him|her|my|our)|"
+        r"hasn'?t come home|not come home|(meet|meeting|see|visit)\w* (up )?(with )?(a|an|some|this|that)? ?"
+        r"(man|men|stranger|adult|guy|bloke|older|person|someone|somebody|boy|girl)\b.{0,40}\b(online|game|app|"
+        r"internet|met on|roblox|fortnite|snapchat|tiktok|instagram|discord)|met (him|her|them) online|"
+        r"(going|coming|gonna|threaten\w*) to (hurt|kill|beat|batter|get|attack|stab|punch|hit)|"
+        r"in (immediate )?danger|not safe|unsafe|scared to go home|afraid to go home|"
+        r"locked (in|out)|(alone|lost) and (scared|frightened)|groom\w*|help me|please help|"
+        r"(i'?m|i am|im) (so )?(scared|frightened|terrified)|hurt me|hurting me)\b", re.I),
+    "disclosure": re.compile(
+        r"\b(hits?|hitting|beats?|beating|beaten|punch\w*|kick(s|ed|ing)|slap\w*|smack\w*|burn(s|ed|t)?|bruis\w*|"
+        r"marks on|abused|abusing (me|her|him|them)|sexually|neglect\w*|touch(es|ed|ing)? (me|her|him|them)|touches|"
+        r"private parts|privates|"
+        r"(no|not enough|never any) (food|dinner|tea|breakfast)|hungry all|starv\w*|left (alone|on (his|her|their) own)|"
+        r"domestic|dv\b|violence at home|(mum|dad|step ?dad|step ?mum|uncle|boyfriend|partner|grandad) (hurts|hit|"
+        r"shouts|screams|drinks|is drunk)|secret (game|touch\w*)|disclos\w*|told me (that )?(her|his|their) "
+        r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
+    "sexual_images": re.compile(
+        r"\b(nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
+        r"indecent|explicit (image|photo|pic|picture|video)s?|private (pics?|photos?|pictures?)|"
+        r"pics? of (my|her|his) (body|privates|bum|boobs)|send (me )?(a )?(pic|photo|picture)s? of (yourself|you|ur)|"
+        r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"
+        r"sextortion|onlyfans|dick pic|willy|boobs|rude (pic|photo|picture|video)s?)\b", re.I),
+    "bullying": re.compile(
+        r"\b(bull(y|ies|ied|ying)|cyber ?bull\w*|harass\w*|troll\w*|pick(s|ed|ing)? on|picking on|"
+        r"nasty (messages?|comments?|posts?|stuff|things)|mean (messages?|comments?|to me)|horrible (messages?|comments?)|"
+        r"(call|calls|calling|called) (me|him|her|them) names|left (me|him|her) out|exclud\w*|"
+        r"(keep|keeps|kept) (sending|posting|messaging|saying)|slag\w* (me|him|her) off|abus(e|ive) (about|towards|to) "
+        r"(me|staff|a teacher)|posting (lies|abuse|rumou?rs)|rumou?rs? about|threatening messages|"
+        r"ganging up|gang up|made fun of|laugh(ing|ed)? at me)\b", re.I),
+}
+
+
+def cleaned(text: str) -> str:
+    """The text with safe idioms and negated concerns taken out."""
+    return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text))
+
+
+def cue_kinds(text: str) -> list[str]:
+    """The kinds whose cues appear in the text, most serious first."""
+    rest = cleaned(text)
+    return [kind for kind in KINDS if CUES[kind].search(rest)]
+
+
+def is_negated(text: str) -> bool:
+    return bool(NEGATED.search(text))

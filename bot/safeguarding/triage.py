@@ -1,0 +1,133 @@
+"""Safeguarding triage: is this message about danger, a disclosure, sexual images, bullying, or none?
+
+Read from the message itself, never from the Rasa intent, with two signals together:
+- meaning: the MiniLM sentence vector of the message;
+- words: cue words per kind (bot.safeguarding.cues), safe idioms and negations taken out first.
+A small softmax classifier over both is trained, deterministically, on the prototype messages in
+bot/safeguarding/prototypes*.yml when the process starts (under a second). The message is a concern
+when "none" is not clearly the most likely (recall first); its kind is the most likely concern,
+or the most serious kind whose cue words appear and whose probability is not negligible.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.policy.embeddings import Encoder, cached_vectors
+from bot.safeguarding.cues import KINDS, cleaned, cue_kinds
+
+HERE = Path(__file__).resolve().parent
+CLASSES = (*KINDS, "none")
+CUE_WEIGHT = 0.5
+SERIOUS = ("danger", "disclosure")
+SHORT_WORDS = 3
+PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.S)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Chosen by cross-validation over the prototypes (`make bench` prints it), never on an evaluation set."""
+
+    none_below: float = 0.7  # a concern when P(none) is below this, with cue words present
+    none_below_plain: float = 0.5  # ... and without any cue word
+    cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
+    l2: float = 1e-5
+    epochs: int = 3000
+    rate: float = 8.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # danger, disclosure, sexual_images, bullying or none
+    probabilities: dict[str, float] = field(default_factory=dict)
+    cues: tuple[str, ...] = ()
+
+    @property
+    def concern(self) -> bool:
+        return self.kind != "none"
+
+
+def load_prototypes(folder: Path = HERE) -> list[tuple[str, str]]:
+    """(text, kind) pairs from every prototypes*.yml in the folder, in file and list order."""
+    pairs = []
+    for path in sorted(folder.glob("prototypes*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        pairs += [(str(text), kind) for kind in CLASSES for text in raw.get(kind, [])]
+    return pairs
+
+
+def for_model(text: str) -> str:
+    """What the encoder reads: the message without its safe idioms and negated concerns."""
+    return " ".join(cleaned(text).split()) or "."
+
+
+def features(texts: list[str], vectors: np.ndarray) -> np.ndarray:
+    cues = np.array([[1.0 if kind in cue_kinds(t) else 0.0 for kind in KINDS] for t in texts], dtype=np.float64)
+    return np.hstack([vectors.astype(np.float64), cues * CUE_WEIGHT, np.ones((len(texts), 1))])
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def train(x: np.ndarray, labels: list[str], t: Thresholds) -> np.ndarray:
+    """Softmax regression by full-batch gradient descent from zeros: the same weights every run."""
+    y = np.eye(len(CLASSES))[[CLASSES.index(k) for k in labels]]
+    w = np.zeros((x.shape[1], len(CLASSES)))
+    for _ in range(t.epochs):
+        w -= t.rate * (x.T @ (softmax(x @ w) - y) / len(labels) + t.l2 * w)
+    return w
+
+
+def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
+    probabilities = {kind: float(v) for kind, v in zip(CLASSES, p, strict=True)}
+    cues = tuple(cue_kinds(text))
+    if not cues and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little meaning to go on
+        return Verdict("none", probabilities, cues)
+    serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
+    if serious:  # words of danger or abuse, and a meaning not against them: recall first
+        return Verdict(serious[0], probabilities, cues)
+    if probabilities["none"] >= (t.none_below if cues else t.none_below_plain):
+        return Verdict("none", probabilities, cues)
+    cued = [k for k in KINDS if k in cues and probabilities[k] >= t.cue_floor]
+    return Verdict(cued[0] if cued else max(KINDS, key=probabilities.__getitem__), probabilities, cues)
+
+
+class Triage:
+    def __init__(self, encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
+                 thresholds: Thresholds | None = None):
+        self.encoder = encoder
+        self.thresholds = thresholds or Thresholds()
+        texts = [t for t, _ in prototypes]
+        vectors = cached_vectors(encoder, [for_model(t) for t in texts], cache_dir)
+        self.weights = train(features(texts, vectors), [k for _, k in prototypes], self.thresholds)
+
+    def check(self, text: str) -> Verdict:
+        if not text or PAYLOAD.match(text):  # a button's payload, not words
+            return Verdict("none")
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: list[str]) -> list[Verdict]:
+        p = softmax(features(texts, self.encoder.encode([for_model(t) for t in texts])) @ self.weights)
+        return [decide(text, row, self.thresholds) for text, row in zip(texts, p, strict=True)]
+
+
+_shared: Triage | None = None
+_lock = threading.Lock()
+
+
+def shared_triage(encoder: Encoder, cache_dir: Path) -> Triage:
+    """The process-wide triage (prototype vectors cached on disk beside the retrieval index)."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            _shared = Triage(encoder, load_prototypes(), cache_dir)
+        return _shared

@@ -1,0 +1,88 @@
+"""Cue words and the advice for each kind of message, worded for the person (no model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.safeguarding import advice as a
+from bot.safeguarding.cues import cue_kinds
+
+CLAUSES = {"8.1": "Cyber bullying is taken seriously.", "8.2": "In the school day…", "8.3": "Outside…",
+           "8.4": "Not investigated…", "8.5": "Staff never retaliate…", "8.6": "Evidence saved…",
+           "8.7": "Parent invited in…", "8.9": "Police…", "9.1": "Sexting reported…", "9.2": "Who had it…",
+           "9.3": "Searching phones…"}
+
+
+def cite(number: str) -> dict | None:
+    text = CLAUSES.get(number)
+    return {"policy": "D200", "clause": number, "label": f"D200 {number}", "text": text} if text else None
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("my frend sed she wants to kill her self", "danger"),
+    ("he has a knife in his bag", "danger"),
+    ("im meeting a guy i met on roblox", "danger"),
+    ("her stepdad hits her", "disclosure"),
+    ("he touches me in my privates", "disclosure"),
+    ("someone asked me to send nudes", "sexual_images"),
+    ("they keep sending me nasty messages", "bullying"),
+])
+def test_cue_words_per_kind(text, kind):
+    assert kind in cue_kinds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "kill the lights on the whiteboard please", "I'm dying to see the photos of sports day",
+    "my phone died at lunch", "I'm not in danger, just asking about TikTok", "nobody is hurt, it's a question",
+    "the school play was a killer performance",
+])
+def test_safe_idioms_and_negations_fire_no_cue(text):
+    assert cue_kinds(text) == []
+
+
+@pytest.mark.parametrize("kind", ["danger", "disclosure"])
+def test_danger_and_disclosures_say_what_to_do_now_for_each_person(kind):
+    staff = a.advice_for(kind, "staff", " (Jo Bloggs)", "x", cite)
+    parent = a.advice_for(kind, "parent", "", "x", cite)
+    pupil = a.advice_for(kind, "pupil", "", "x", cite)
+    assert "999" in staff.text and "Designated Safeguarding Lead (Jo Bloggs) in person" in staff.text
+    assert "999" in parent.text and "Designated Safeguarding Lead" in parent.text and "CEOP" in parent.text
+    assert "grown-up you trust" in pupil.text and "0800 1111" in pupil.text
+    for advice in (staff, parent, pupil):
+        assert advice.payload()["urgent"] is True
+        assert json.loads(advice.buttons[0]["payload"].split("report_incident", 1)[1]) == {
+            "incident_category": "child_at_risk"}
+
+
+def test_a_disclosure_tells_staff_how_to_listen():
+    text = a.advice_for("disclosure", "staff", "", "x", cite).text
+    for words in ("don't promise to keep it a secret", "don't investigate", "write down their exact words"):
+        assert words in text
+
+
+def test_sexual_images_never_ask_for_the_image_and_pupils_hear_they_are_not_in_trouble_first():
+    pupil = a.advice_for("sexual_images", "pupil", "", "x", cite)
+    staff = a.advice_for("sexual_images", "staff", "", "x", cite)
+    assert pupil.text.startswith("You are not in trouble.")
+    assert "Don't send the picture to anyone and don't delete it" in pupil.text
+    assert "Do not view, copy, forward, save or delete" in staff.text and "D200 9.1" in staff.text
+    for role in ("staff", "parent", "pupil"):
+        text = a.advice_for("sexual_images", role, "", "x", cite).text.lower()
+        assert "send me" not in text.replace("don't send me", "") and "describe" not in text
+
+
+def test_bullying_quotes_the_clauses_that_fit_the_asker():
+    def quoted(role, text="my son is bullied"):
+        return [c["clause"] for c in a.advice_for("bullying", role, "", text, cite).citations]
+
+    assert quoted("parent") == ["8.2", "8.3", "8.4", "8.6"]
+    assert quoted("pupil") == ["8.1", "8.2"]
+    assert quoted("staff", "a parent keeps posting nasty stuff about me on facebook") == ["8.5", "8.6", "8.7", "8.9"]
+    assert a.advice_for("bullying", "parent", "", "x", cite).buttons[0]["title"] == "Report this"
+
+
+def test_clauses_that_answer_the_message_are_quoted_instead():
+    advice = a.advice_for("bullying", "parent", "", "x", cite, numbers=("8.3",))
+    assert [c["clause"] for c in advice.citations] == ["8.3"]
