@@ -119,6 +119,8 @@ class ValidateIncidentReportForm(FormValidationAction):
         if triaged.fresh and triaged.kind in URGENT and tracker.slots.get("incident_danger") is not True:
             dispatcher.utter_message(text=URGENT_MARKED)
             events.append(SlotSet("incident_danger", True))
+            if tracker.get_slot("requested_slot") == "incident_danger":  # that was the answer: yes
+                return events
         return events + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:

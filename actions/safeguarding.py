@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SLOT_CHECKED, SLOT_KIND = "triaged_message", "safeguarding_kind"
 LESS_URGENT = ("bullying", "sexual_images")
 HESITANT_BELOW = 0.6
+DISCLOSURE_TOO = 0.2
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,15 @@ def _verdict(text: str) -> Verdict:
         return Verdict(cues[0] if cues else "none", {}, tuple(cues))
 
 
-def _kind(text: str, answered_elsewhere: Callable[[str], bool] | None) -> str:
-    """The verdict's kind; a hesitant bullying or images verdict gives way when the policy clearly
-    answers the question from another section (a question, not a concern: no false alarm)."""
+def _kind(text: str, answered_elsewhere: Callable[[str], bool] | None) -> tuple[str, bool]:
+    """The verdict's kind, and whether it is also a disclosure. A hesitant bullying or images verdict
+    gives way when the policy clearly answers the question from another section (a question, not a concern)."""
     verdict = _verdict(text)
     hesitant = verdict.kind in LESS_URGENT and verdict.probabilities.get(verdict.kind, 1.0) < HESITANT_BELOW
     if hesitant and answered_elsewhere is not None and answered_elsewhere(verdict.kind):
-        return "none"
-    return verdict.kind
+        return "none", False
+    disclosure_too = "disclosure" in verdict.cues or verdict.probabilities.get("disclosure", 0.0) >= DISCLOSURE_TOO
+    return verdict.kind, disclosure_too
 
 
 def _dsl_name() -> str:
@@ -84,11 +86,12 @@ def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker,
     text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
     if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
-    kind = _kind(text, answered_elsewhere)
+    kind, disclosure_too = _kind(text, answered_elsewhere)
     if kind != "none":
         metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
         numbers = answering(kind) if answering else ()
-        advice = advice_for(kind, known_role((metadata or {}).get("role")), _dsl_name(), text, _cite, numbers)
+        advice = advice_for(kind, known_role((metadata or {}).get("role")), _dsl_name(), text, _cite, numbers,
+                            disclosure_too)
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
         log.info("safeguarding triage: %s", kind)  # the kind only, never the words
     remembered = [SlotSet(SLOT_CHECKED, message_id), SlotSet(SLOT_KIND, kind)] if message_id else []

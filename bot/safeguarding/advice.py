@@ -65,6 +65,12 @@ TEXTS: dict[tuple[str, str], str] = {
         "I'm sorry this is happening. It is not your fault. Tell a grown-up you trust, like your teacher or your "
         "mum, dad or carer. Keep the messages: don't delete them. You can talk to " + CHILDLINE + "."),
 }
+LISTENING = {  # added to danger advice when the message is also a disclosure
+    "staff": ("With the child: listen and stay calm; don't promise to keep it a secret; don't investigate or ask "
+              "leading questions; write down their exact words, with the time and date."),
+    "parent": "Listen to your child, don't make them go over it again and again, and write down what they said.",
+    "pupil": "It is not your fault.",
+}
 CLAUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sexual_images", "staff"): ("9.1", "9.2", "9.3"),
     ("sexual_images", "parent"): ("9.1",),
@@ -96,7 +102,7 @@ def clause_numbers(kind: str, role: str, text: str) -> tuple[str, ...]:
 
 
 def advice_for(kind: str, role: str | None, dsl: str, text: str, cite: Callable[[str], dict | None],
-               numbers: tuple[str, ...] = ()) -> Advice:
+               numbers: tuple[str, ...] = (), disclosure_too: bool = False) -> Advice:
     """The first thing said for a safeguarding message; `cite("9.1")` gives a clause's citation. `numbers`
     are clauses that answer this very message (from retrieval), quoted instead of the usual ones."""
     role = role if role in ("staff", "parent", "pupil") else "staff"
@@ -104,6 +110,8 @@ def advice_for(kind: str, role: str | None, dsl: str, text: str, cite: Callable[
     chosen = numbers if numbers and usual else usual  # pupils get no quotes for images, only what to do
     citations = [c for c in (cite(n) for n in chosen) if c]
     lines = [TEXTS[(kind, role)].format(dsl=dsl)]
+    if kind == "danger" and disclosure_too:
+        lines.append(LISTENING[role])
     lines += [f"{c['label']}: “{c['text']}”" for c in citations]
     title = "Make an urgent report" if kind in URGENT else "Report this"
     if role == "pupil":

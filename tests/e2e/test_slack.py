@@ -223,3 +223,10 @@ def test_a_file_sent_in_a_dm_is_refused_and_never_fetched(running_stack, fake_sl
     [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUFILE")
     assert "can't accept files or pictures" in reply[1]["text"] and "Designated Safeguarding Lead" in reply[1]["text"]
     assert not [m for m, _ in fake_slack.calls if "F1" in m or m.startswith("files.")]  # never fetched
+
+
+def test_a_danger_message_in_a_dm_gets_999_and_the_dsl_first(running_stack, fake_slack):
+    event(running_stack, dm("UDANGER", "a child just told me someone is coming to hurt them tonight"))
+    [first, *_] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUDANGER")
+    assert "999" in first[1]["text"] and "Designated Safeguarding Lead" in first[1]["text"]
+    assert "Make an urgent report" in blocks_text(first[1]["blocks"])

@@ -281,3 +281,11 @@ def test_installing_the_app_in_a_personal_scope_gets_a_welcome(running_stack, fa
     assert post(running_stack, fake_microsoft, body).status_code == 202
     [welcome] = replies(fake_microsoft, body["conversation"]["id"])
     assert "Can I friend a parent?" in said(welcome)
+
+
+def test_a_danger_message_gets_999_and_the_dsl_first(running_stack, fake_microsoft):
+    body = activity(fake_microsoft, "a child just told me someone is coming to hurt them tonight", person="dee")
+    assert post(running_stack, fake_microsoft, body).status_code == 202
+    first = replies(fake_microsoft, body["conversation"]["id"])[0]
+    assert "999" in said(first) and "Designated Safeguarding Lead" in said(first)
+    assert "Make an urgent report" in said(first)
