@@ -35,7 +35,7 @@ from bot.incidents.form import AnswerProblem
 from bot.incidents.moments import SchoolDay
 from bot.incidents.service import IncidentService
 from bot.incidents.slots import REPORT_SLOTS
-from bot.safeguarding.advice import REPORT_CATEGORY, URGENT
+from bot.safeguarding.advice import URGENT
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,6 @@ class ActionStartIncidentReport(Action):
         text = tracker.latest_message.get("text") or ""
         triaged = triage_first(dispatcher, tracker)  # what to do now comes before anything about the report
         category = BY_KEY.get(tracker.get_slot("incident_category") or "") or detect(text)
-        if category is None and triaged.concern:
-            category = BY_KEY[REPORT_CATEGORY[triaged.kind]]
         events = triaged.events + clear_report() + [SlotSet("incident_key", uuid.uuid4().hex)]
         if triaged.kind in URGENT or (category and category.key == "child_at_risk"):
             dispatcher.utter_message(text=URGENT_MARKED)

@@ -135,7 +135,7 @@ def test_immediate_danger_says_999_first_and_marks_the_report_urgent(running_sta
     response = running_stack.chat("I need to report something, a pupil is in danger right now", sender="rep-danger",
                                   role="parent")
     first = response.json()["messages"][0]["text"]
-    assert "call 999" in first and "in person" in first
+    assert "call 999" in first and "Designated Safeguarding Lead" in first  # worded for a parent
     converse(running_stack, "rep-danger", [
         ("cyberbullying", "When did it happen"),
         ("just now", "Where did it happen"),

@@ -39,13 +39,13 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 
 
 def test_figures_on_the_labelled_set_do_not_drop(triage):
-    """Guards the figures `make bench` reports (measured 2026-11: any-concern recall 0.97 / 0.98 / 1.00 / 1.00,
-    kind recall 0.90 / 0.88 / 0.96 / 0.92, false alarms 0.07); fails if one drops by more than 0.02."""
+    """Guards the figures `make bench` reports (measured 2026-11: any-concern recall 0.95 / 0.96 / 1.00 / 1.00,
+    kind recall 0.91 / 0.85 / 0.96 / 0.92, false alarms 0.064); fails if one drops by more than 0.02."""
     labelled = load_labelled(ROOT / "tests" / "safeguarding" / "labelled.yml")
     figures = score([k for _, _, k in labelled], [v.kind for v in triage.check_many([t for t, _, _ in labelled])])
-    floors = {"danger": (0.95, 0.87), "disclosure": (0.96, 0.85), "sexual_images": (0.98, 0.93),
+    floors = {"danger": (0.93, 0.89), "disclosure": (0.94, 0.83), "sexual_images": (0.98, 0.93),
               "bullying": (0.98, 0.90)}
     for kind, (any_concern, exact) in floors.items():
         assert figures.kind(kind).recall_any >= any_concern, kind
         assert figures.kind(kind).recall >= exact, kind
-    assert figures.false_alarms <= 0.09
+    assert figures.false_alarms <= 0.085
