@@ -51,8 +51,7 @@ class ActionAnswerPolicyQuestion(Action):
         except Exception:  # a broken index or model must not silence the bot
             log.exception("policy lookup failed")
             answer = None
-        triaged = triage_first(dispatcher, tracker, lambda kind: clauses_in_section(answer, kind),
-                               lambda kind: answered_outside_section(answer, kind))
+        triaged = triage_first(dispatcher, tracker, answer.payload if answer else None)
         if triaged.concern:  # the safeguarding advice is the answer; never "not covered"
             return triaged.events
         if answer is None:
@@ -61,23 +60,6 @@ class ActionAnswerPolicyQuestion(Action):
         buttons = report_buttons(answer.payload) + induction_buttons(tracker)
         dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
         return [*triaged.events, SlotSet("last_question", question)]
-
-
-SECTIONS = {"bullying": "8", "sexual_images": "9"}
-
-
-def answered_outside_section(answer, kind: str) -> bool:
-    """The policy answers this from another section than the kind's own (its best clause is elsewhere)."""
-    if answer is None or not answer.payload.get("covered") or kind not in SECTIONS:
-        return False
-    return answer.payload["citations"][0]["clause"].split(".")[0] != SECTIONS[kind]
-
-
-def clauses_in_section(answer, kind: str) -> tuple[str, ...]:
-    """The clauses of a policy answer that sit in the section for this kind of concern (8 or 9)."""
-    if answer is None or not answer.payload.get("covered") or kind not in SECTIONS:
-        return ()
-    return tuple(c["clause"] for c in answer.payload["citations"] if c["clause"].split(".")[0] == SECTIONS[kind])
 
 
 def induction_buttons(tracker: Tracker) -> list[dict]:

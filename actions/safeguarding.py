@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -16,13 +15,12 @@ from bot.policy.answers import citation
 from bot.policy.assistant import shared_assistant
 from bot.roles import known_role
 from bot.safeguarding.advice import advice_for
+from bot.safeguarding.answers import clauses_in_section, gives_way
 from bot.safeguarding.cues import cue_kinds
 from bot.safeguarding.triage import Verdict, shared_triage
 
 log = logging.getLogger(__name__)
 SLOT_CHECKED, SLOT_KIND = "triaged_message", "safeguarding_kind"
-LESS_URGENT = ("bullying", "sexual_images")
-HESITANT_BELOW = 0.6
 DISCLOSURE_TOO = 0.2
 
 
@@ -48,12 +46,11 @@ def _verdict(text: str) -> Verdict:
         return Verdict(cues[0] if cues else "none", {}, tuple(cues))
 
 
-def _kind(text: str, answered_elsewhere: Callable[[str], bool] | None) -> tuple[str, bool]:
+def _kind(text: str, answer: dict | None) -> tuple[str, bool]:
     """The verdict's kind, and whether it is also a disclosure. A hesitant bullying or images verdict
     gives way when the policy clearly answers the question from another section (a question, not a concern)."""
     verdict = _verdict(text)
-    hesitant = verdict.kind in LESS_URGENT and verdict.probabilities.get(verdict.kind, 1.0) < HESITANT_BELOW
-    if hesitant and answered_elsewhere is not None and answered_elsewhere(verdict.kind):
+    if gives_way(verdict, answer):
         return "none", False
     disclosure_too = "disclosure" in verdict.cues or verdict.probabilities.get("disclosure", 0.0) >= DISCLOSURE_TOO
     return verdict.kind, disclosure_too
@@ -76,20 +73,18 @@ def _cite(number: str) -> dict | None:
         return None
 
 
-def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker,
-                 answering: Callable[[str], tuple[str, ...]] | None = None,
-                 answered_elsewhere: Callable[[str], bool] | None = None) -> Triaged:
+def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dict | None = None) -> Triaged:
     """Triage the latest message once per turn; for a concern, say the advice now (it comes first).
-    `answering(kind)` may name the clauses that answer the message, to quote instead of the usual ones;
-    `answered_elsewhere(kind)` says the policy answers it confidently outside that kind's section."""
+    `answer` is the policy's answer payload to the same message, when there is one: its clauses in the
+    concern's section are quoted, and a hesitant bullying or images verdict gives way to it."""
     message = tracker.latest_message or {}
     text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
     if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
-    kind, disclosure_too = _kind(text, answered_elsewhere)
+    kind, disclosure_too = _kind(text, answer)
     if kind != "none":
         metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
-        numbers = answering(kind) if answering else ()
+        numbers = clauses_in_section(answer, kind)
         advice = advice_for(kind, known_role((metadata or {}).get("role")), _dsl_name(), text, _cite, numbers,
                             disclosure_too)
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())

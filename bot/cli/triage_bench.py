@@ -13,7 +13,9 @@ import time
 
 import yaml
 
+from bot.policy.assistant import PolicyAssistant
 from bot.policy.embeddings import Encoder
+from bot.safeguarding.answers import gives_way
 from bot.safeguarding.evaluation import TriageFigures, cross_validated, load_labelled, score
 from bot.safeguarding.triage import Triage, load_prototypes
 from bot.settings import ROOT, Settings
@@ -25,27 +27,31 @@ TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying"
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
 
-def ordinary_questions() -> dict[str, list[tuple[str, list[str]]]]:
-    """(question, expected clause numbers) per set; dev follow-ups and questions without a text are skipped."""
-    sets = {"own questions": [(q["q"], [e.split()[-1] for e in q["expect"]])
-                              for q in yaml.safe_load(OWN.read_text(encoding="utf-8"))]}
+def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
+    """(question, role, expected clause numbers) per set; dev follow-ups are skipped (they need their first)."""
+    own = yaml.safe_load(OWN.read_text(encoding="utf-8"))
+    sets = {"own questions": [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]]) for q in own]}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-        sets["dev set (independent)"] = [(r["q"], [str(e) for e in r.get("expect") or []]) for r in rows
-                                         if not r.get("follow_up_of") and isinstance(r.get("q"), str)]
+        sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])
+                                         for r in rows if not r.get("follow_up_of") and isinstance(r.get("q"), str)]
     return sets
 
 
-def false_alarms(triage: Triage, questions: list[tuple[str, list[str]]]) -> tuple[float, float, float]:
-    """Shares of policy questions flagged at all; flagged danger/disclosure (999 advice); flagged as bullying or
-    images when the answer is not in that section (the guidance shown would not answer the question)."""
-    verdicts = triage.check_many([q for q, _ in questions])
-    flagged = [v for v in verdicts if v.concern]
-    urgent = [v for v in verdicts if v.kind in ("danger", "disclosure")]
-    off = [v for v, (_, expect) in zip(verdicts, questions, strict=True)
-           if v.kind in SECTION and not any(e.split(".")[0] == SECTION[v.kind] for e in expect)]
+def false_alarms(triage: Triage, assistant: PolicyAssistant,
+                 questions: list[tuple[str, str, list[str]]]) -> tuple[float, float, float]:
+    """Shares of policy questions that get safeguarding advice as users see it (the action's path: a hesitant
+    bullying or images verdict gives way to a policy answer from another section); of those, danger or
+    disclosure advice (999); and bullying or images guidance on a question answered outside section 8 or 9."""
+    verdicts = triage.check_many([q for q, _, _ in questions])
+    shown = []
+    for verdict, (question, role, expect) in zip(verdicts, questions, strict=True):
+        payload = assistant.ask(question, role).payload if verdict.kind in SECTION else None
+        shown.append(("none" if gives_way(verdict, payload) else verdict.kind, expect))
+    urgent = [k for k, _ in shown if k in ("danger", "disclosure")]
+    off = [k for k, expect in shown if k in SECTION and not any(e.split(".")[0] == SECTION[k] for e in expect)]
     n = max(len(questions), 1)
-    return len(flagged) / n, len(urgent) / n, len(off) / n
+    return sum(1 for k, _ in shown if k != "none") / n, len(urgent) / n, len(off) / n
 
 
 def print_triage(encoder: Encoder) -> None:
@@ -67,10 +73,13 @@ def print_triage(encoder: Encoder) -> None:
     print("|---------------------------------------|---------------|-----|--------|----------------|-----------|-------")
     for name, figures, _ in rows:
         _print_kinds(name, figures)
-    print("\n| ordinary questions          | n   | flagged at all | flagged danger/disclosure | bullying/images off-section")
+    print("\nAdvice shown on ordinary policy questions (the action's path, after a hesitant bullying or images "
+          "verdict gives way to a policy answer from another section):")
+    print("| ordinary questions          | n   | flagged at all | flagged danger/disclosure | bullying/images off-section")
     print("|-----------------------------|-----|----------------|---------------------------|----------------------------")
+    assistant = PolicyAssistant(encoder=encoder)
     for name, questions in ordinary_questions().items():
-        anything, urgent, off = false_alarms(triage, questions)
+        anything, urgent, off = false_alarms(triage, assistant, questions)
         print(f"| {name:<27} | {len(questions):3d} | {anything:14.3f} | {urgent:25.3f} | {off:26.3f}")
     print("Target: false alarms on ordinary questions <= 0.03. A bullying or images flag on a question about "
           "section 8 or 9 is not counted off-section: the guidance shown quotes the section that answers it.\n")

@@ -1,0 +1,30 @@
+"""How the triage and a policy answer meet: which clauses of an answer sit in a concern's own section,
+and when a hesitant bullying or images verdict gives way to a policy answer from elsewhere."""
+
+from __future__ import annotations
+
+from bot.safeguarding.triage import Verdict
+
+SECTIONS = {"bullying": "8", "sexual_images": "9"}  # the policy's section for each less urgent kind
+HESITANT_BELOW = 0.6
+
+
+def _section(citation: dict) -> str:
+    return str(citation.get("clause", "")).split(".")[0]
+
+
+def clauses_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
+    """The clauses of a policy answer that sit in the kind's section (8 for bullying, 9 for images)."""
+    if not payload or not payload.get("covered") or kind not in SECTIONS:
+        return ()
+    return tuple(c["clause"] for c in payload.get("citations", []) if _section(c) == SECTIONS[kind])
+
+
+def gives_way(verdict: Verdict, payload: dict | None) -> bool:
+    """A hesitant bullying or images verdict, on a question the policy answers from another section, is a
+    question rather than a concern: answer it. Danger and disclosures never give way."""
+    if verdict.kind not in SECTIONS or verdict.probabilities.get(verdict.kind, 1.0) >= HESITANT_BELOW:
+        return False
+    if not payload or not payload.get("covered") or not payload.get("citations"):
+        return False
+    return _section(payload["citations"][0]) != SECTIONS[verdict.kind]
