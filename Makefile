@@ -29,7 +29,7 @@ test-fast:  ## the unit tier in under a minute: no servers, no real model, no tr
 	@scripts/setup.sh --envs-only
 	@.venv/bin/python -m pytest -q -m "not stack and not model" --ignore=tests/e2e $(PYTEST_ARGS)
 
-bench: setup  ## print retrieval quality, latency, memory and start-up figures
+bench: setup  ## print retrieval quality, safeguarding triage figures, latency, memory and start-up
 	@.venv/bin/python -m bot.cli.bench
 
 validate: setup  ## rasa data validate
