@@ -73,6 +73,10 @@ def print_triage(encoder: Encoder) -> None:
     print("|---------------------------------------|---------------|-----|--------|----------------|-----------|-------")
     for name, figures, _ in rows:
         _print_kinds(name, figures)
+    given = [v.kind in ("danger", "disclosure") for (_, _, k), v in zip(labelled, verdicts, strict=True)
+             if k in ("danger", "disclosure")]
+    print(f"Danger and disclosure messages in the labelled set given the urgent advice (999 and the DSL, either kind): "
+          f"{sum(given) / len(given):.3f} of {len(given)}")
     print("\nAdvice shown on ordinary policy questions (the action's path, after a hesitant bullying or images "
           "verdict gives way to a policy answer from another section):")
     print("| ordinary questions          | n   | flagged at all | flagged danger/disclosure | bullying/images off-section")
