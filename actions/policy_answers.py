@@ -15,8 +15,10 @@ from bot.contract import payload as payload_for
 from bot.incidents.categories import for_clause
 from bot.messages import MessageProblem, clean_message
 from bot.policy import followups
+from bot.policy.answers import Answer
 from bot.policy.assistant import shared_assistant
 from bot.roles import ROLES
+from bot.safeguarding.answers import clauses_in_section
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class ActionAnswerPolicyQuestion(Action):
             log.exception("policy lookup failed")
             answer = None
         triaged = triage_first(dispatcher, tracker, answer.payload if answer else None)
-        if triaged.concern:  # the safeguarding advice is the answer; never "not covered"
+        if triaged.concern and not also_answer(answer, triaged.kind):  # the advice is the answer; never "not covered"
             return triaged.events
         if answer is None:
             dispatcher.utter_message(text=APOLOGY)
@@ -60,6 +62,12 @@ class ActionAnswerPolicyQuestion(Action):
         buttons = report_buttons(answer.payload) + induction_buttons(tracker)
         dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
         return [*triaged.events, SlotSet("last_question", question)]
+
+
+def also_answer(answer: Answer | None, kind: str) -> bool:
+    """After safeguarding advice, the policy's own answer too when it covers the question and the advice did
+    not already quote it: so a false alarm costs a sentence, never the answer."""
+    return answer is not None and bool(answer.payload.get("covered")) and not clauses_in_section(answer.payload, kind)
 
 
 def induction_buttons(tracker: Tracker) -> list[dict]:
