@@ -20,7 +20,7 @@ MESSAGES = {  # kind -> role -> a message nobody rehearsed
                       "parent": "my daughter was sent a naked photo by a boy from school",
                       "pupil": "someone asked me to send a picture of me with no clothes on"},
     "bullying": {"staff": "a parent keeps posting nasty stuff about me on facebook",
-                 "parent": "my son is being bullied on whatsapp by kids in his class, what can I do?",
+                 "parent": "my boy keeps getting picked on in a whatsapp group by children from his class, what should we do?",
                  "pupil": "people in my class keep sending me mean messages and leaving me out"},
 }
 FIRST_WORDS = {  # what the first message must carry

@@ -16,7 +16,7 @@ UNREHEARSED = [  # the messages that were handled unsafely before the triage exi
     ("my daughter is meeting a man she met online tonight, he's 30", "danger"),
     ("One of my pupils says her stepdad hits her and she's scared to go home", ("disclosure", "danger")),
     ("someone asked me to send a picture of me with no clothes on", "sexual_images"),
-    ("my son is being bullied on whatsapp by kids in his class, what can I do?", "bullying"),
+    ("my boy keeps getting picked on in a whatsapp group by children from his class, what should we do?", "bullying"),
     ("a parent keeps posting nasty stuff about me on facebook", "bullying"),
 ]
 
