@@ -17,7 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.policy_answers import role_of
+from actions.asker import role_of
 from actions.safeguarding import triage_first
 from bot.contract import CANCEL, SUBMIT, SenderId
 from bot.database import DatabaseUnavailable
@@ -119,6 +119,7 @@ class ValidateIncidentReportForm(FormValidationAction):
             events.append(SlotSet("incident_danger", True))
             if tracker.get_slot("requested_slot") == "incident_danger":  # that was the answer: yes
                 return events
+            tracker.slots["incident_danger"] = True  # this request's view: the answer's checks need not say it again
         return events + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.asker import role_of
 from actions.safeguarding import triage_first
 from bot.contract import NEXT, REPORT_INCIDENT
 from bot.contract import payload as payload_for
@@ -17,7 +18,6 @@ from bot.messages import MessageProblem, clean_message
 from bot.policy import followups
 from bot.policy.answers import Answer
 from bot.policy.assistant import shared_assistant
-from bot.roles import ROLES
 from bot.safeguarding.answers import clauses_in_section
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,6 @@ APOLOGY = (
     "e-safety team. If a child is in immediate danger, call 999 and tell the Designated "
     "Safeguarding Lead now."
 )
-
-
-def role_of(tracker: Tracker) -> str | None:
-    """The asker's role, sent by the gateway as message metadata."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    role = metadata.get("role") if isinstance(metadata, dict) else None
-    return role if role in ROLES else None
 
 
 class ActionAnswerPolicyQuestion(Action):

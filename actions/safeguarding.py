@@ -11,9 +11,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.asker import role_of
 from bot.policy.answers import citation
 from bot.policy.assistant import shared_assistant
-from bot.roles import known_role
 from bot.safeguarding.advice import advice_for
 from bot.safeguarding.answers import clauses_in_section, gives_way
 from bot.safeguarding.cues import cue_kinds
@@ -83,9 +83,8 @@ def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dic
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
     kind, disclosure_too = _kind(text, answer)
     if kind != "none":
-        metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
         numbers = clauses_in_section(answer, kind)
-        advice = advice_for(kind, known_role((metadata or {}).get("role")), _dsl_name(), text, _cite, numbers,
+        advice = advice_for(kind, role_of(tracker), _dsl_name(), text, _cite, numbers,
                             disclosure_too)
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
         log.info("safeguarding triage: %s", kind)  # the kind only, never the words

@@ -41,10 +41,10 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     for policy in assistant.policies.values():
         print(f"{policy.code} {policy.title}: {len(policy.clauses)} clauses from {policy.source.name}")
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
-    from bot.safeguarding.triage import Triage, load_prototypes
+    from bot.safeguarding.triage import load_prototypes, prototype_vectors
 
     prototypes = load_prototypes()
-    Triage(assistant.encoder, prototypes, settings.path(settings.INDEX_CACHE_DIR))  # caches the prototype vectors
+    prototype_vectors(assistant.encoder, [text for text, _ in prototypes], settings.path(settings.INDEX_CACHE_DIR))
     print(f"{len(prototypes)} safeguarding prototypes encoded for the triage")
     return 0
 

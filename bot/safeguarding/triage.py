@@ -11,7 +11,6 @@ or the most serious kind whose cue words appear and whose probability is not neg
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.contract import intent_of_payload
 from bot.policy.embeddings import Encoder, cached_vectors
 from bot.safeguarding.cues import KINDS, cleaned, cue_kinds
 
@@ -27,7 +27,6 @@ CLASSES = (*KINDS, "none")
 CUE_WEIGHT = 0.5
 SERIOUS = ("danger", "disclosure")
 SHORT_WORDS = 3
-PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -101,17 +100,22 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     return Verdict(cued[0] if cued else max(KINDS, key=probabilities.__getitem__), probabilities, cues)
 
 
+def prototype_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.ndarray:
+    """The prototypes' vectors, from the on-disk cache when it is current (`policybot index` fills it)."""
+    return cached_vectors(encoder, [for_model(t) for t in texts], cache_dir)
+
+
 class Triage:
     def __init__(self, encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
                  thresholds: Thresholds | None = None):
         self.encoder = encoder
         self.thresholds = thresholds or Thresholds()
         texts = [t for t, _ in prototypes]
-        vectors = cached_vectors(encoder, [for_model(t) for t in texts], cache_dir)
+        vectors = prototype_vectors(encoder, texts, cache_dir)
         self.weights = train(features(texts, vectors), [k for _, k in prototypes], self.thresholds)
 
     def check(self, text: str) -> Verdict:
-        if not text or PAYLOAD.match(text):  # a button's payload, not words
+        if not text or intent_of_payload(text):  # a button's payload, not words
             return Verdict("none")
         return self.check_many([text])[0]
 
