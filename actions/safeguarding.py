@@ -21,7 +21,6 @@ from bot.safeguarding.triage import Verdict, shared_triage
 
 log = logging.getLogger(__name__)
 SLOT_CHECKED, SLOT_KIND = "triaged_message", "safeguarding_kind"
-DISCLOSURE_TOO = 0.2
 
 
 @dataclass(frozen=True)
@@ -37,23 +36,22 @@ class Triaged:
 
 def _verdict(text: str) -> Verdict:
     try:
-        assistant = shared_assistant()
-        triage = shared_triage(assistant.encoder, assistant.settings.path(assistant.settings.INDEX_CACHE_DIR))
+        settings = shared_assistant().settings
+        triage = shared_triage(settings.path(settings.INDEX_CACHE_DIR))
         return triage.check(text)
     except Exception:  # the model must never be why a child at risk is missed: fall back to the cue words
         log.exception("safeguarding triage failed; using cue words only")
         cues = cue_kinds(text)
-        return Verdict(cues[0] if cues else "none", {}, tuple(cues))
+        return Verdict(cues[0] if cues else "none", {}, tuple(cues), tuple(cues[1:]))
 
 
-def _kind(text: str, answer: dict | None) -> tuple[str, bool]:
-    """The verdict's kind, and whether it is also a disclosure. A hesitant bullying or images verdict
-    gives way when the policy clearly answers the question from another section (a question, not a concern)."""
+def _kinds(text: str, answer: dict | None) -> tuple[str, tuple[str, ...]]:
+    """The verdict's kind and the other kinds it is about too. A hesitant bullying or images verdict gives
+    way when the policy clearly answers the question from another section (a question, not a concern)."""
     verdict = _verdict(text)
     if gives_way(verdict, answer):
-        return "none", False
-    disclosure_too = "disclosure" in verdict.cues or verdict.probabilities.get("disclosure", 0.0) >= DISCLOSURE_TOO
-    return verdict.kind, disclosure_too
+        return "none", ()
+    return verdict.kind, verdict.also
 
 
 def _dsl_name() -> str:
@@ -81,11 +79,10 @@ def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dic
     text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
     if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
-    kind, disclosure_too = _kind(text, answer)
+    kind, also = _kinds(text, answer)
     if kind != "none":
         numbers = clauses_in_section(answer, kind)
-        advice = advice_for(kind, role_of(tracker), _dsl_name(), text, _cite, numbers,
-                            disclosure_too)
+        advice = advice_for(kind, role_of(tracker), _dsl_name(), text, _cite, numbers, also)
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
         log.info("safeguarding triage: %s", kind)  # the kind only, never the words
     remembered = [SlotSet(SLOT_CHECKED, message_id), SlotSet(SLOT_KIND, kind)] if message_id else []

@@ -57,4 +57,9 @@ if [ ! -f models/policybot.tar.gz ] || [ "$(cat models/.trained.sha256 2>/dev/nu
   echo "$model_key" > models/.trained.sha256
 fi
 
+triage_key=$(digest bot/safeguarding/prototypes*.yml bot/safeguarding/model.py)
+if [ "$(cat .cache/.triage.sha256 2>/dev/null)" != "$triage_key" ]; then
+  echo "Fine-tuning the safeguarding triage model (once, two to four minutes) ..."
+fi
 HF_HUB_OFFLINE=1 .venv/bin/policybot index > /dev/null
+mkdir -p .cache && echo "$triage_key" > .cache/.triage.sha256

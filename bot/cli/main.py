@@ -41,11 +41,11 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     for policy in assistant.policies.values():
         print(f"{policy.code} {policy.title}: {len(policy.clauses)} clauses from {policy.source.name}")
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
-    from bot.safeguarding.triage import load_prototypes, prototype_vectors
+    from bot.safeguarding.triage import fine_tuned_triage, load_prototypes
 
     prototypes = load_prototypes()
-    prototype_vectors(assistant.encoder, [text for text, _ in prototypes], settings.path(settings.INDEX_CACHE_DIR))
-    print(f"{len(prototypes)} safeguarding prototypes encoded for the triage")
+    fine_tuned_triage(settings.path(settings.INDEX_CACHE_DIR), prototypes)
+    print(f"safeguarding triage fine-tuned on {len(prototypes)} prototypes (cached; retrained only when they change)")
     return 0
 
 

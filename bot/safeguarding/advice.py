@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.contract import REPORT_INCIDENT, payload
+from bot.safeguarding.cues import KINDS
 
 CHILDLINE = "Childline (free, any time): 0800 1111"
 CEOP = "CEOP (www.ceop.police.uk)"
@@ -65,12 +66,26 @@ TEXTS: dict[tuple[str, str], str] = {
         "I'm sorry this is happening. It is not your fault. Tell a grown-up you trust, like your teacher or your "
         "mum, dad or carer. Keep the messages: don't delete them. You can talk to " + CHILDLINE + "."),
 }
-LISTENING = {  # added to danger advice when the message is also a disclosure
-    "staff": ("With the child: listen and stay calm; don't promise to keep it a secret; don't investigate or ask "
-              "leading questions; write down their exact words, with the time and date."),
-    "parent": "Listen to your child, don't make them go over it again and again, and write down what they said.",
-    "pupil": "It is not your fault.",
+ALSO: dict[str, dict[str, str]] = {  # added when the message is about this kind too, after the main advice
+    "danger": {"staff": "If anyone is in immediate danger, call 999 now.",
+               "parent": "If anyone is in immediate danger, call 999 now.",
+               "pupil": "If you are in danger now, call 999."},
+    "disclosure": {
+        "staff": ("If a child has told you: listen and stay calm; don't promise to keep it a secret; don't "
+                  "investigate or ask leading questions; write down their exact words, with the time and date."),
+        "parent": ("If your child has told you: listen, don't make them go over it again and again, and write down "
+                   "what they said."),
+        "pupil": "It is not your fault."},
+    "sexual_images": {
+        "staff": ("If there is an image, do not view, copy, forward, save or delete it; secure the device. Please "
+                  "don't send me any image or link."),
+        "parent": "If there is an image, don't forward, copy or delete it, and please don't send it to me.",
+        "pupil": "Don't send any picture to anyone, and don't send it to me."},
+    "bullying": {"staff": "Keep the messages or posts as evidence: screenshots with dates and times.",
+                 "parent": "Keep the messages as evidence: screenshots with dates and times.",
+                 "pupil": "Keep the messages: don't delete them."},
 }
+NOT_IN_TROUBLE = "You are not in trouble."
 CLAUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sexual_images", "staff"): ("9.1", "9.2", "9.3"),
     ("sexual_images", "parent"): ("9.1",),
@@ -89,10 +104,12 @@ class Advice:
     buttons: list[dict] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
 
+    also: tuple[str, ...] = ()
+
     def payload(self) -> dict:
         """The json_message: which kind it is, and the clauses quoted (for each channel to render)."""
-        return {"safeguarding": self.kind, "urgent": self.kind in URGENT, "covered": bool(self.citations),
-                "citations": self.citations, "notices": [], "question": ""}
+        return {"safeguarding": self.kind, "also": list(self.also), "urgent": self.kind in URGENT,
+                "covered": bool(self.citations), "citations": self.citations, "notices": [], "question": ""}
 
 
 def clause_numbers(kind: str, role: str, text: str) -> tuple[str, ...]:
@@ -102,19 +119,26 @@ def clause_numbers(kind: str, role: str, text: str) -> tuple[str, ...]:
 
 
 def advice_for(kind: str, role: str | None, dsl: str, text: str, cite: Callable[[str], dict | None],
-               numbers: tuple[str, ...] = (), disclosure_too: bool = False) -> Advice:
+               numbers: tuple[str, ...] = (), also: tuple[str, ...] = ()) -> Advice:
     """The first thing said for a safeguarding message; `cite("9.1")` gives a clause's citation. `numbers`
-    are clauses that answer this very message (from retrieval), quoted instead of the usual ones."""
+    are clauses that answer this very message (from retrieval), quoted instead of the usual ones. `also`
+    are other kinds the message is about too: each adds its own line (and images their section 9 clauses)."""
     role = role if role in ("staff", "parent", "pupil") else "staff"
+    if kind == "danger":  # danger and disclosures come together: what to do if a child told you, every time
+        also = (*also, "disclosure")
+    also = tuple(dict.fromkeys(k for k in also if k != kind and not (k == "danger" and kind == "disclosure")))
     usual = clause_numbers(kind, role, text)
-    chosen = numbers if numbers and usual else usual  # pupils get no quotes for images, only what to do
+    chosen = list(numbers if numbers and usual else usual)  # pupils get no quotes for images, only what to do
+    if "sexual_images" in also:
+        chosen += [n for n in clause_numbers("sexual_images", role, text) if n not in chosen]
     citations = [c for c in (cite(n) for n in chosen) if c]
     lines = [TEXTS[(kind, role)].format(dsl=dsl)]
-    if kind == "danger" and disclosure_too:
-        lines.append(LISTENING[role])
+    if role == "pupil" and "sexual_images" in also:  # a child hears they are not in trouble first
+        lines.insert(0, NOT_IN_TROUBLE)
+    lines += [ALSO[k][role] for k in sorted(also, key=KINDS.index)]
     lines += [f"{c['label']}: “{c['text']}”" for c in citations]
     title = "Make an urgent report" if kind in URGENT else "Report this"
     if role == "pupil":
         title = "Tell the school" if kind in URGENT else "Report this to the school"
     button = {"title": title, "payload": payload(REPORT_INCIDENT, incident_category=REPORT_CATEGORY[kind])}
-    return Advice(kind, "\n".join(lines), [button], citations)
+    return Advice(kind, "\n".join(lines), [button], citations, also)

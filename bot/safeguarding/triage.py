@@ -1,12 +1,13 @@
 """Safeguarding triage: is this message about danger, a disclosure, sexual images, bullying, or none?
 
 Read from the message itself, never from the Rasa intent, with two signals together:
-- meaning: the MiniLM sentence vector of the message;
-- words: cue words per kind (bot.safeguarding.cues), safe idioms and negations taken out first.
-A small softmax classifier over both is trained, deterministically, on the prototype messages in
-bot/safeguarding/prototypes*.yml when the process starts (under a second). The message is a concern
-when "none" is not clearly the most likely (recall first); its kind is the most likely concern,
-or the most serious kind whose cue words appear and whose probability is not negligible.
+- meaning: the MiniLM encoder fine-tuned on the prototype messages in bot/safeguarding/prototypes*.yml
+  (bot.safeguarding.model), reading the message with its safe idioms and negations taken out;
+- words: cue words per kind (bot.safeguarding.cues).
+The message is a concern when "none" is not clearly the most likely (recall first); its kind is the
+most likely concern, or the most serious kind whose cue words appear and whose probability is not
+negligible; other likely kinds add their own advice. `frozen_triage` (a classifier over the frozen
+MiniLM vectors) is the baseline `make bench` prints beside it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import yaml
 
 from bot.contract import intent_of_payload
-from bot.policy.embeddings import Encoder, cached_vectors
+from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
 from bot.safeguarding.cues import KINDS, cleaned, cue_kinds
+from bot.safeguarding.model import load_or_train
 
 HERE = Path(__file__).resolve().parent
 CLASSES = (*KINDS, "none")
@@ -31,11 +34,12 @@ SHORT_WORDS = 3
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Chosen by cross-validation over the prototypes (`make bench` prints it), never on an evaluation set."""
+    """Chosen on out-of-fold predictions over the prototypes (recall first), never on an evaluation set."""
 
     none_below: float = 0.7  # a concern when P(none) is below this, with cue words present
     none_below_plain: float = 0.5  # ... and without any cue word
     cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
+    also: float = 0.1  # another concern this likely (or with its cue words present) adds its own advice too
     l2: float = 1e-5
     epochs: int = 3000
     rate: float = 8.0
@@ -46,10 +50,16 @@ class Verdict:
     kind: str  # danger, disclosure, sexual_images, bullying or none
     probabilities: dict[str, float] = field(default_factory=dict)
     cues: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # other kinds the message is probably about too (their advice is added)
 
     @property
     def concern(self) -> bool:
         return self.kind != "none"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Every kind whose advice the message gets, the main one first (empty when none)."""
+        return (self.kind, *self.also) if self.concern else ()
 
 
 def load_prototypes(folder: Path = HERE) -> list[tuple[str, str]]:
@@ -93,11 +103,14 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     if serious:  # words of danger or abuse, and a meaning not against them: recall first
-        return Verdict(serious[0], probabilities, cues)
-    if probabilities["none"] >= (t.none_below if cues else t.none_below_plain):
+        kind = serious[0]
+    elif probabilities["none"] >= (t.none_below if cues else t.none_below_plain):
         return Verdict("none", probabilities, cues)
-    cued = [k for k in KINDS if k in cues and probabilities[k] >= t.cue_floor]
-    return Verdict(cued[0] if cued else max(KINDS, key=probabilities.__getitem__), probabilities, cues)
+    else:
+        cued = [k for k in KINDS if k in cues and probabilities[k] >= t.cue_floor]
+        kind = cued[0] if cued else max(KINDS, key=probabilities.__getitem__)
+    also = tuple(k for k in KINDS if k != kind and (probabilities[k] >= t.also or k in cues))
+    return Verdict(kind, probabilities, cues, also)
 
 
 def prototype_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.ndarray:
@@ -106,13 +119,11 @@ def prototype_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np
 
 
 class Triage:
-    def __init__(self, encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
-                 thresholds: Thresholds | None = None):
-        self.encoder = encoder
+    """Class probabilities for each message (from a model), then `decide`: cue words, negation, recall first."""
+
+    def __init__(self, probabilities: Callable[[list[str]], np.ndarray], thresholds: Thresholds | None = None):
+        self.probabilities = probabilities
         self.thresholds = thresholds or Thresholds()
-        texts = [t for t, _ in prototypes]
-        vectors = prototype_vectors(encoder, texts, cache_dir)
-        self.weights = train(features(texts, vectors), [k for _, k in prototypes], self.thresholds)
 
     def check(self, text: str) -> Verdict:
         if not text or intent_of_payload(text):  # a button's payload, not words
@@ -120,18 +131,41 @@ class Triage:
         return self.check_many([text])[0]
 
     def check_many(self, texts: list[str]) -> list[Verdict]:
-        p = softmax(features(texts, self.encoder.encode([for_model(t) for t in texts])) @ self.weights)
+        p = self.probabilities([for_model(t) for t in texts])
         return [decide(text, row, self.thresholds) for text, row in zip(texts, p, strict=True)]
+
+
+def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None) -> Triage:
+    """The triage as it runs: the MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached."""
+    pairs = prototypes if prototypes is not None else load_prototypes()
+    base = MiniLMEncoder()
+    model = load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in pairs],
+                          [k for _, k in pairs], CLASSES, cache_dir)
+    return Triage(model.probabilities)
+
+
+def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
+                  thresholds: Thresholds | None = None) -> Triage:
+    """The baseline `make bench` compares against: softmax regression over the frozen MiniLM vectors and the
+    cue words, trained in a second or two from the prototypes."""
+    t = thresholds or Thresholds()
+    texts = [text for text, _ in prototypes]
+    weights = train(features(texts, prototype_vectors(encoder, texts, cache_dir)), [k for _, k in prototypes], t)
+
+    def probabilities(cleaned_texts: list[str]) -> np.ndarray:
+        return softmax(features(cleaned_texts, encoder.encode(cleaned_texts)) @ weights)
+
+    return Triage(probabilities, t)
 
 
 _shared: Triage | None = None
 _lock = threading.Lock()
 
 
-def shared_triage(encoder: Encoder, cache_dir: Path) -> Triage:
-    """The process-wide triage (prototype vectors cached on disk beside the retrieval index)."""
+def shared_triage(cache_dir: Path) -> Triage:
+    """The process-wide triage (the fine-tuned model is cached on disk beside the retrieval index)."""
     global _shared
     with _lock:
         if _shared is None:
-            _shared = Triage(encoder, load_prototypes(), cache_dir)
+            _shared = fine_tuned_triage(cache_dir)
         return _shared

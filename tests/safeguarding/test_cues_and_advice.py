@@ -86,3 +86,38 @@ def test_bullying_quotes_the_clauses_that_fit_the_asker():
 def test_clauses_that_answer_the_message_are_quoted_instead():
     advice = a.advice_for("bullying", "parent", "", "x", cite, numbers=("8.3",))
     assert [c["clause"] for c in advice.citations] == ["8.3"]
+
+
+def test_danger_advice_also_says_what_to_do_when_a_child_has_told_you():
+    staff = a.advice_for("danger", "staff", "", "x", cite).text
+    parent = a.advice_for("danger", "parent", "", "x", cite).text
+    assert "call 999 now" in staff and "If a child has told you: listen" in staff
+    assert "don't promise to keep it a secret" in staff
+    assert "If your child has told you" in parent
+
+
+def test_a_message_about_two_kinds_gets_both_and_a_child_hears_not_in_trouble_first():
+    pupil = a.advice_for("disclosure", "pupil", "", "x", cite, also=("sexual_images",))
+    assert pupil.text.startswith("You are not in trouble.")
+    assert "Don't send any picture to anyone" in pupil.text and "0800 1111" in pupil.text
+    staff = a.advice_for("disclosure", "staff", "", "x", cite, also=("sexual_images", "danger"))
+    assert "do not view, copy, forward, save or delete it" in staff.text
+    assert [c["clause"] for c in staff.citations] == ["9.1", "9.2", "9.3"]
+    assert staff.text.count("999") == 1  # disclosure advice says 999 already
+    assert staff.payload()["also"] == ["sexual_images"] and staff.payload()["urgent"] is True
+    assert staff.buttons[0]["title"] == "Make an urgent report"
+    bullied = a.advice_for("sexual_images", "parent", "", "x", cite, also=("bullying",))
+    assert "Keep the messages as evidence" in bullied.text and "Please don't send me the image" in bullied.text
+
+
+def test_advice_covers_a_kind_when_it_carries_that_kinds_guidance():
+    from bot.safeguarding.evaluation import covers, score
+
+    assert covers("danger", ("disclosure",)) and covers("disclosure", ("danger",))
+    assert covers("bullying", ("danger", "bullying")) and not covers("bullying", ("danger",))
+    assert not covers("sexual_images", ())
+    figures = score(["danger", "bullying", "none", "none"], ["disclosure", "danger", "none", "bullying"],
+                    [("disclosure",), ("danger",), (), ("bullying",)])
+    assert figures.kind("danger").recall == 0.0 and figures.kind("danger").advised == 1.0
+    assert figures.kind("bullying").recall_any == 1.0 and figures.kind("bullying").advised == 0.0
+    assert figures.false_alarms == 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.safeguarding.evaluation import load_labelled, score
-from bot.safeguarding.triage import Triage, load_prototypes
+from bot.safeguarding.triage import fine_tuned_triage
 from bot.settings import Settings
 from tests.support.paths import ROOT
 
@@ -22,8 +22,8 @@ UNREHEARSED = [  # the messages that were handled unsafely before the triage exi
 
 
 @pytest.fixture(scope="module")
-def triage(real_encoder):
-    return Triage(real_encoder, load_prototypes(), Settings().path(Settings().INDEX_CACHE_DIR))
+def triage():
+    return fine_tuned_triage(Settings().path(Settings().INDEX_CACHE_DIR))
 
 
 @pytest.mark.parametrize("text, kind", UNREHEARSED)
@@ -38,14 +38,20 @@ def test_ordinary_messages_are_not_concerns(triage, text):
     assert not triage.check(text).concern
 
 
-def test_figures_on_the_labelled_set_do_not_drop(triage):
-    """Guards the figures `make bench` reports (measured 2026-11: any-concern recall 0.95 / 0.96 / 1.00 / 1.00,
-    kind recall 0.91 / 0.85 / 0.96 / 0.92, false alarms 0.064); fails if one drops by more than 0.02."""
-    labelled = load_labelled(ROOT / "tests" / "safeguarding" / "labelled.yml")
-    figures = score([k for _, _, k in labelled], [v.kind for v in triage.check_many([t for t, _, _ in labelled])])
-    floors = {"danger": (0.93, 0.89), "disclosure": (0.94, 0.83), "sexual_images": (0.98, 0.93),
-              "bullying": (0.98, 0.90)}
-    for kind, (any_concern, exact) in floors.items():
-        assert figures.kind(kind).recall_any >= any_concern, kind
-        assert figures.kind(kind).recall >= exact, kind
-    assert figures.false_alarms <= 0.085
+FLOORS = {  # what `make bench` reported (advice covering the kind, as users see it, and false alarms), less 0.02
+    "labelled.yml": ({"danger": 0.946, "disclosure": 0.959, "sexual_images": 0.98, "bullying": 0.961}, 0.102),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.955, "bullying": 0.905}, 0.249),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
+    """The kinds' advised recall and the false alarms on each held-out set, as `make bench` measures them
+    (verdicts alone here: the bench's give-way step can only lower a bullying or images flag)."""
+    labelled = load_labelled(ROOT / "tests" / "safeguarding" / name)
+    verdicts = triage.check_many([t for t, _, _ in labelled])
+    figures = score([k for _, _, k in labelled], [v.kind for v in verdicts], [v.kinds for v in verdicts])
+    floors, false_alarms = FLOORS[name]
+    for kind, floor in floors.items():
+        assert figures.kind(kind).advised >= floor, kind
+    assert figures.false_alarms <= false_alarms

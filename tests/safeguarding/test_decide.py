@@ -1,0 +1,44 @@
+"""From class probabilities to a verdict: recall first, cue words, other kinds added (no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.safeguarding.triage import CLASSES, Thresholds, Triage, decide
+
+T = Thresholds()
+
+
+def p(**given: float) -> np.ndarray:
+    row = np.array([given.get(k, 0.0) for k in CLASSES])
+    row[CLASSES.index("none")] += 1.0 - row.sum()
+    return row
+
+
+def test_clearly_none_is_none_and_a_short_message_without_cue_words_is_none():
+    assert decide("what's the rule on sports day photos", p(bullying=0.2), T).kind == "none"
+    assert not decide("and ex-pupils?", p(danger=0.9), T).concern
+
+
+def test_a_concern_when_none_is_not_clearly_most_likely_and_the_likeliest_kind_leads():
+    verdict = decide("my son keeps being left out of the group at play", p(bullying=0.55), T)
+    assert verdict.kind == "bullying" and verdict.kinds == ("bullying",)
+
+
+def test_words_of_danger_win_when_the_meaning_does_not_rule_them_out():
+    verdict = decide("he has a knife in his bag and says he'll use it", p(bullying=0.8, danger=0.06), T)
+    assert verdict.kind == "danger" and "bullying" in verdict.also
+    assert decide("he has a knife in his bag", p(bullying=0.99), T).kind == "bullying"  # below the cue floor
+
+
+def test_other_likely_or_cued_kinds_are_added():
+    verdict = decide("older boys made him take a photo in the changing rooms", p(disclosure=0.7, sexual_images=0.2), T)
+    assert verdict.kind == "disclosure" and verdict.also == ("sexual_images",)
+    cued = decide("she keeps sending nudes round the group chat", p(sexual_images=0.95, bullying=0.01), T)
+    assert cued.kind == "sexual_images" and cued.also == ("bullying",)
+
+
+def test_button_payloads_and_empty_messages_are_never_triaged():
+    triage = Triage(lambda texts: np.tile(p(danger=1.0), (len(texts), 1)))
+    assert not triage.check("/report_incident").concern and not triage.check("").concern
+    assert triage.check("someone is coming to hurt me tonight").kind == "danger"
