@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.policy.corpus import Clause, Policy
+from bot.policy.lead import lead_for
 from bot.policy.retrieval import SearchResult
 from bot.policy.wording import STRENGTH_LABELS
 
@@ -20,14 +21,18 @@ class Answer:
     payload: dict
 
 
-def citation(clause: Clause) -> dict:
+def citation(clause: Clause, strength: str | None = None) -> dict:
+    """A clause as channels show it; `strength` is the answering sentence's when it differs from the clause's."""
+    strength = strength or clause.strength
     return {
         "policy": clause.policy,
         "clause": clause.number,
         "section": clause.section,
         "text": clause.text,
-        "strength": clause.strength,
-        "strength_label": STRENGTH_LABELS[clause.strength],
+        "items": list(clause.items),
+        "strength": strength,
+        "strength_label": STRENGTH_LABELS[strength],
+        "clause_strength": clause.strength,
         "label": cite(clause),
     }
 
@@ -63,13 +68,16 @@ def compose(
     if not result.covered or not result.hits:
         return not_covered(result.question, policies, today)
     best = result.hits[0].clause
+    lead = lead_for(best, result.hits[0].sentence, cite(best))
     related = _related(result, related_within, covered_at)
     policy = policies[best.policy]
     notices = [n for n in {review_notice(policies[c.policy], today) for c in [best, *related]} if n]
     safety = policy.notes.get(best.number.split(".")[0])
     lines = [
-        f"{STRENGTH_LABELS[best.strength]} · {cite(best)} ({best.section})",
+        lead.text,
+        f"{STRENGTH_LABELS[lead.strength]} · {cite(best)} ({best.section})",
         f"“{best.text}”",
+        *(f"• {item}" for item in best.items),
     ]
     if safety:
         lines.insert(0, safety)
@@ -79,7 +87,9 @@ def compose(
     payload = {
         "covered": True,
         "question": result.question,
-        "citations": [citation(c) for c in [best, *related]],
+        "citations": [citation(best, lead.strength), *(citation(c) for c in related)],
+        "lead": lead.text,
+        "sentence": lead.sentence,
         "notices": sorted(notices),
         "safety": safety,
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from bot.policy.corpus import Clause, Policy
 from bot.policy.embeddings import Encoder, cached_vectors
 from bot.policy.glossary import Glossary
 from bot.policy.keywords import BM25
+from bot.policy.wording import sentences_of
 from bot.roles import ROLE_AUDIENCE
 
 MODES = ("hybrid", "dense", "keyword")
@@ -35,6 +35,7 @@ class Hit:
     score: float
     dense: float
     keyword: float
+    sentence: str = ""  # the clause's sentence or list item closest to the question ("" when it has one)
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ class SearchResult:
         return self.hits[0] if self.covered and self.hits else None
 
 
-def _sentences(text: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+(?=[A-Z“\"'])", text) if p.strip()]
-    return parts if len(parts) > 1 else []
+def parts_of(clause: Clause) -> list[str]:
+    """The pieces an answer can lead with: each sentence of the clause (or its whole text), each list item."""
+    return [*(sentences_of(clause.text) or [clause.text]), *clause.items]
 
 
 def passages_of(clause: Clause) -> list[str]:
@@ -58,7 +59,7 @@ def passages_of(clause: Clause) -> list[str]:
     whole = " ".join([f"{clause.section}:", clause.text, *clause.items])
     lead = " ".join(clause.text.split()[:14])
     items = (f"{lead} {item}" for item in clause.items)
-    return [whole, *_sentences(clause.text), *items, *clause.asks]
+    return [whole, *sentences_of(clause.text), *items, *clause.asks]
 
 
 class PolicyIndex:
@@ -79,8 +80,13 @@ class PolicyIndex:
         self.clauses = [c for p in policies for c in p.clauses]
         self.encoder, self.glossary, self.weights, self.mode = encoder, glossary, weights, mode
         owners, texts = [], []
+        self.part_rows: list[list[int]] = []  # per clause, the rows of parts_of(clause), in order
         for index, clause in enumerate(self.clauses):
             found_by = passages_of(clause) if mode == "hybrid" else [clause.text]
+            sentences = sentences_of(clause.text)
+            rows = [len(texts) + 1 + i for i in range(len(sentences))] or [len(texts)]
+            rows += [len(texts) + 1 + len(sentences) + i for i in range(len(clause.items))]
+            self.part_rows.append(rows if mode == "hybrid" else [len(texts)] * len(parts_of(clause)))
             owners += [index] * len(found_by)
             texts += found_by
         self.owners = np.asarray(owners)
@@ -94,32 +100,42 @@ class PolicyIndex:
         everyone = np.asarray([c.audience == ("everyone",) for c in self.clauses], dtype=np.float32)
         self.other_audience = {role: 1.0 - np.maximum(mask, everyone) for role, mask in self.audience_mask.items()}
 
-    def _dense(self, query: str) -> np.ndarray:
+    def _dense(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each clause's best passage similarity, and every passage's."""
         similarity = self.vectors @ self.encoder.encode([query])[0]
         best = np.full(len(self.clauses), -1.0, dtype=np.float32)
         np.maximum.at(best, self.owners, similarity)
-        return best
+        return best, similarity
+
+    def _sentence(self, index: int, similarity: np.ndarray | None) -> str:
+        """The part of clause `index` closest to the question: what the answer leads with."""
+        parts = parts_of(self.clauses[index])
+        if len(parts) == 1 or similarity is None:
+            return parts[0] if len(parts) > 1 else ""
+        return parts[int(np.argmax(similarity[self.part_rows[index]]))]
 
     def scores(self, question: str, role: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Combined, dense and keyword score of every clause for ``question``."""
+        return self._scores(question, role)[:3]
+
+    def _scores(self, question: str, role: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         query = self.glossary.expand(question) if self.mode == "hybrid" else question
         keyword = np.asarray(self.bm25.scores(query), dtype=np.float32)
         if self.mode == "keyword":
-            return keyword, np.zeros_like(keyword), keyword
-        dense = self._dense(query)
+            return keyword, np.zeros_like(keyword), keyword, None
+        dense, similarity = self._dense(query)
         if self.mode == "dense":
-            return dense, dense, keyword
+            return dense, dense, keyword, None
         w = self.weights
         combined = dense + w.keyword * keyword / (keyword + w.keyword_half)
         if role in self.audience_mask:
             combined = combined + w.role_bonus * self.audience_mask[role] - w.role_mismatch * self.other_audience[role]
-        return combined, dense, keyword
+        return combined, dense, keyword, similarity
 
     def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None) -> SearchResult:
-        combined, dense, keyword = self.scores(question, role)
+        combined, dense, keyword, similarity = self._scores(question, role)
         order = np.argsort(-combined, kind="stable")[:k]
-        hits = tuple(
-            Hit(self.clauses[i], float(combined[i]), float(dense[i]), float(keyword[i])) for i in order
-        )
+        hits = tuple(Hit(self.clauses[i], float(combined[i]), float(dense[i]), float(keyword[i]),
+                         self._sentence(int(i), similarity)) for i in order)
         threshold = self.weights.covered_at if covered_at is None else covered_at
         return SearchResult(question, bool(hits) and hits[0].score >= threshold, hits)

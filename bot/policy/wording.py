@@ -23,7 +23,7 @@ _AUDIENCE_WORDS = {
 _STRENGTH_PATTERNS = (
     ("must_not", r"\bmust\s+(?:not|never)\b|\bmay\s+not\b|\bcannot\b|\bnot\s+(?:be\s+)?permitted\b"),
     ("must", r"\bmust\b|\bis\s+required\s+to\b"),
-    ("should_not", r"\bshould\s+(?:not|never)\b|\bshould\s+avoid\b|^do\s+not\b|\bdon't\b"),
+    ("should_not", r"\bshould\s+(?:not|never)\b|\bshould\s+avoid\b|(?:^|[–:-]\s*)do\s+not\b|\bdon't\b"),
     ("should", r"\bshould\b|\bwe\s+(?:encourage|advise)\b"),
     ("may", r"\b(?:staff|teachers|pupils|parents|carers|you|they)\s+may\b"),
 )
@@ -58,3 +58,9 @@ def named_audiences(text: str) -> tuple[str, ...]:
     """The audiences a short phrase (a heading, a clause's subject) names."""
     lowered = _normalise(text)
     return tuple(a for a in AUDIENCES if re.search(rf"\b(?:{_AUDIENCE_WORDS[a]})\b", lowered))
+
+
+def sentences_of(text: str) -> list[str]:
+    """A clause's sentences; empty when it has only one."""
+    parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+(?=[A-Z“\"'])", text) if p.strip()]
+    return parts if len(parts) > 1 else []

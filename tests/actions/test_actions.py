@@ -31,8 +31,9 @@ def test_answers_with_text_and_structured_citations():
     (message,) = messages
     payload = message["custom"]
     assert payload["covered"] is True and payload["citations"][0]["clause"] == "5.3"
-    assert payload["citations"][0]["strength"] == "must_not"
-    assert message["text"].startswith("MUST NOT · D200 5.3")
+    assert payload["citations"][0]["strength"] == "should"
+    assert message["text"].startswith("Think carefully first: members of staff should carefully consider")
+    assert "\nSHOULD · D200 5.3" in message["text"]
     assert events == [{"event": "slot", "timestamp": None, "name": "last_question", "value": "can I friend a parent?"}]
 
 

@@ -19,8 +19,8 @@ def test_ask_json_prints_the_same_payload_as_the_actions():
     payload = json.loads(result.stdout)
     assert payload["covered"] is True
     assert (payload["citations"][0]["policy"], payload["citations"][0]["clause"]) == ("D200", "5.3")
-    assert payload["citations"][0]["strength"] == "must_not"
-    assert payload["text"].startswith("MUST NOT · D200 5.3")
+    assert payload["citations"][0]["strength"] == "should"
+    assert payload["text"].startswith("Think carefully first:") and "SHOULD · D200 5.3" in payload["text"]
 
 
 @pytest.mark.model

@@ -61,7 +61,7 @@ def test_a_dm_is_answered_with_blocks_citing_5_3(running_stack, fake_slack):
     assert response.status_code == 200
     [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUDM1")
     blocks = reply[1]["blocks"]
-    assert "D200 5.3" in blocks_text(blocks) and "MUST NOT" in reply[1]["text"]
+    assert "D200 5.3" in blocks_text(blocks) and "SHOULD · D200 5.3" in reply[1]["text"]
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert {"show_clause_0", "feedback_yes", "feedback_no"} <= {b["action_id"] for b in buttons}
 

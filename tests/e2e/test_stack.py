@@ -21,13 +21,17 @@ def test_healthz_reports_both_dependencies_up(running_stack):
     assert response.json() == {"status": "ok", "rasa": "up", "action_server": "up"}
 
 
-def test_friend_a_parent_cites_5_3_with_its_strength(running_stack):
-    response = running_stack.chat("can I friend a parent?", sender="e2e-friend")
+@pytest.mark.parametrize("question, strength, lead", [
+    ("can I friend a parent?", "should", "Think carefully first: members of staff should carefully consider"),
+    ("can I friend a pupil?", "must_not", "No: members of staff must not “friend”"),
+])
+def test_friending_cites_5_3_with_the_strength_of_the_sentence_that_answers(running_stack, question, strength, lead):
+    response = running_stack.chat(question, sender=f"e2e-friend-{strength}", role="staff")
     assert response.status_code == 200
     (message,) = response.json()["messages"]
     assert message["citations"][0]["policy"] == "D200" and message["citations"][0]["clause"] == "5.3"
-    assert message["citations"][0]["strength"] == "must_not"
-    assert "MUST NOT · D200 5.3" in message["text"]
+    assert message["citations"][0]["strength"] == strength
+    assert message["text"].startswith(lead)
     assert "due for review in October 2022" in message["text"]
 
 

@@ -16,8 +16,9 @@ def result(policies, *numbers, covered=True, scores=None):
 
 def test_answer_quotes_the_clause_with_citation_and_strength(policies):
     answer = compose(result(policies, "5.3", "5.4", "6.4"), {"D200": policies[0]}, AFTER_REVIEW)
-    first = answer.text.splitlines()[0]
-    assert first == "MUST NOT · D200 5.3 (Social media use - staff)"
+    lead, header = answer.text.splitlines()[:2]
+    assert lead.startswith("No: members of staff must not “friend”") and lead.endswith("(D200 5.3)")
+    assert header == "MUST NOT · D200 5.3 (Social media use - staff)"
     assert "Members of staff must not “friend”" in answer.text
     assert "Related: D200 5.4 (MUST); D200 6.4 (SHOULD)" in answer.text
     cite = answer.payload["citations"][0]
