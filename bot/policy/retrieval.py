@@ -79,7 +79,8 @@ class PolicyIndex:
         self.policies = {p.code: p for p in policies}
         self.clauses = [c for p in policies for c in p.clauses]
         self.encoder, self.glossary, self.weights, self.mode = encoder, glossary, weights, mode
-        owners, texts = [], []
+        owners: list[int] = []
+        texts: list[str] = []
         self.part_rows: list[list[int]] = []  # per clause, the rows of parts_of(clause), in order
         for index, clause in enumerate(self.clauses):
             found_by = passages_of(clause) if mode == "hybrid" else [clause.text]
