@@ -18,8 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.asker import role_of
+from actions.policy_answers import answer
 from actions.safeguarding import triage_first
-from bot.contract import CANCEL, SUBMIT, SenderId
+from bot.contract import CANCEL, SUBMIT, SenderId, intent_of_payload
 from bot.database import DatabaseUnavailable
 from bot.incidents import form as report_form
 from bot.incidents.categories import (
@@ -40,6 +41,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+STARTING = "report_starting"
 FORM_SLOTS = (*QUESTIONS, "incident_confirmed", "incident_key", "requested_slot")
 DANGER_FIRST = (
     "If anyone is in immediate danger, call 999 now. Then tell the Designated Safeguarding Lead (DSL) in "
@@ -86,6 +88,9 @@ class ActionStartIncidentReport(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text = tracker.latest_message.get("text") or ""
+        if not intent_of_payload(text) and not report_form.asks_to_report(text):
+            # a question about reporting, or something that happened: answered, and a report offered
+            return [*answer(dispatcher, tracker, offer=True), SlotSet(STARTING, False)]
         triaged = triage_first(dispatcher, tracker)  # what to do now comes before anything about the report
         category = BY_KEY.get(tracker.get_slot("incident_category") or "") or detect(text)
         events = triaged.events + clear_report() + [SlotSet("incident_key", uuid.uuid4().hex)]
@@ -95,7 +100,7 @@ class ActionStartIncidentReport(Action):
         elif report_form.mentions_danger(text):
             dispatcher.utter_message(text=DANGER_FIRST)
             events.append(SlotSet("incident_danger", True))
-        dispatcher.utter_message(text=PRIVACY)
+        dispatcher.utter_message(text=PRIVACY, json_message={"report": "started"})
         if category:  # its guidance is said when the form validates it, next
             events.append(SlotSet("incident_category", category.key))
         if report_form.has_image(text):
@@ -103,7 +108,7 @@ class ActionStartIncidentReport(Action):
         role = role_of(tracker)
         if role:
             events.append(SlotSet("reporter_role", role))
-        return events
+        return [*events, SlotSet(STARTING, True)]
 
 
 class ValidateIncidentReportForm(FormValidationAction):

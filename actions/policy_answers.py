@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.asker import role_of
 from actions.safeguarding import triage_first
-from bot.contract import NEXT, REPORT_INCIDENT
+from bot.contract import DESCRIBE_INCIDENT, NEXT, REPORT_INCIDENT
 from bot.contract import payload as payload_for
-from bot.incidents.categories import for_clause
+from bot.incidents.categories import detect, for_clause
 from bot.messages import MessageProblem, clean_message
 from bot.policy import followups
 from bot.policy.answers import Answer
@@ -29,32 +29,47 @@ APOLOGY = (
 )
 
 
+OFFER = {"pupil": "Would you like to tell the school about this? Press the button, or say \"report it\".",
+         None: "Would you like to report this? Press Report this, or say \"report it\"."}
+
+
 class ActionAnswerPolicyQuestion(Action):
     def name(self) -> str:
         return "action_answer_policy_question"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        assistant = shared_assistant()
-        try:
-            text = clean_message(tracker.latest_message.get("text"), assistant.settings.MAX_MESSAGE_CHARS)
-        except MessageProblem as problem:
-            dispatcher.utter_message(text=str(problem))
-            return []
-        question = followups.resolve(text, tracker.get_slot("last_question"))
-        try:
-            answer = assistant.ask(question, role_of(tracker))
-        except Exception:  # a broken index or model must not silence the bot
-            log.exception("policy lookup failed")
-            answer = None
-        triaged = triage_first(dispatcher, tracker, answer.payload if answer else None)
-        if triaged.concern and not also_answer(answer, triaged.kind):  # the advice is the answer; never "not covered"
-            return triaged.events
-        if answer is None:
-            dispatcher.utter_message(text=APOLOGY)
-            return triaged.events
-        buttons = report_buttons(answer.payload) + induction_buttons(tracker)
-        dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
-        return [*triaged.events, SlotSet("last_question", question)]
+        offer = (tracker.latest_message.get("intent") or {}).get("name") == DESCRIBE_INCIDENT
+        return answer(dispatcher, tracker, offer)
+
+
+def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = False) -> list[dict]:
+    """Answer the latest message from the policy, safeguarding triage first. With `offer` (the person described
+    something that happened), the answer ends by offering a report: a report starts only when they take it."""
+    assistant = shared_assistant()
+    try:
+        text = clean_message(tracker.latest_message.get("text"), assistant.settings.MAX_MESSAGE_CHARS)
+    except MessageProblem as problem:
+        dispatcher.utter_message(text=str(problem))
+        return []
+    question = followups.resolve(text, tracker.get_slot("last_question"))
+    try:
+        found = assistant.ask(question, role_of(tracker))
+    except Exception:  # a broken index or model must not silence the bot
+        log.exception("policy lookup failed")
+        found = None
+    triaged = triage_first(dispatcher, tracker, found.payload if found else None)
+    if triaged.concern and not also_answer(found, triaged.kind):  # the advice is the answer; never "not covered"
+        return triaged.events
+    if found is None:
+        dispatcher.utter_message(text=APOLOGY)
+        return triaged.events
+    buttons = report_buttons(found.payload, text if offer and not triaged.concern else None)
+    lines = [found.text]
+    if offer and not triaged.concern:  # the advice carries its own report button
+        lines.append(OFFER["pupil" if role_of(tracker) == "pupil" else None])
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons + induction_buttons(tracker),
+                             json_message=found.payload)
+    return [*triaged.events, SlotSet("last_question", question)]
 
 
 def also_answer(answer: Answer | None, kind: str) -> bool:
@@ -79,12 +94,13 @@ def induction_buttons(tracker: Tracker) -> list[dict]:
     return []
 
 
-def report_buttons(payload: dict) -> list[dict]:
-    """A "Report this" button when the answer cites a clause that asks for a report."""
-    if not payload.get("covered"):
-        return []
-    found = (for_clause(c["policy"], c["clause"]) for c in payload.get("citations", []))
-    category = next((c for c in found if c is not None), None)
+def report_buttons(payload: dict, offered_for: str | None = None) -> list[dict]:
+    """A "Report this" button when the answer cites a clause that asks for a report, or when a report is
+    offered for something that happened (`offered_for` is what the person said: its kind is read from it)."""
+    cited = (for_clause(c["policy"], c["clause"]) for c in payload.get("citations", [])) if payload.get("covered") else ()
+    category = next((c for c in cited if c is not None), None)
+    if offered_for is not None:
+        category = detect(offered_for) or category
     if category is None:
-        return []
+        return [{"title": "Report this", "payload": payload_for(REPORT_INCIDENT)}] if offered_for is not None else []
     return [{"title": "Report this", "payload": payload_for(REPORT_INCIDENT, incident_category=category.key)}]

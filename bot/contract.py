@@ -15,14 +15,15 @@ from typing import Literal, TypedDict
 # Intents Python code sends as button payloads or reads from Rasa's parse.
 ASK_POLICY = "ask_policy"
 REPORT_INCIDENT = "report_incident"
+DESCRIBE_INCIDENT = "describe_incident"
 SUBMIT_REPORT = "submit_report"
 CANCEL_REPORT = "cancel_report"
 START_INDUCTION = "start_induction"
 CONTINUE_INDUCTION = "continue_induction"
 STOP_INDUCTION = "stop_induction"
 CONFIRM_INDUCTION = "confirm_induction"
-INTENTS = (ASK_POLICY, REPORT_INCIDENT, SUBMIT_REPORT, CANCEL_REPORT, START_INDUCTION, CONTINUE_INDUCTION,
-           STOP_INDUCTION, CONFIRM_INDUCTION)
+INTENTS = (ASK_POLICY, REPORT_INCIDENT, DESCRIBE_INCIDENT, SUBMIT_REPORT, CANCEL_REPORT, START_INDUCTION,
+           CONTINUE_INDUCTION, STOP_INDUCTION, CONFIRM_INDUCTION)
 
 
 def payload(intent: str, **entities: str) -> str:

@@ -15,6 +15,7 @@ import httpx
 import numpy as np
 import psutil
 
+from bot.cli.chat_quality import ChatQuality, Row, ask_all, load_rows, score
 from bot.cli.stack import free_port
 from bot.cli.triage_bench import print_triage
 from bot.policy.assistant import PolicyAssistant
@@ -26,6 +27,7 @@ from bot.policy.retrieval import PolicyIndex, Weights
 from bot.settings import ROOT, Settings
 
 QUESTIONS = ROOT / "tests" / "policy" / "questions.yml"
+DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 
 
 def best_threshold(index: PolicyIndex, questions) -> tuple[float, Quality]:
@@ -100,10 +102,34 @@ def stack_figures(questions) -> dict:
                 timings.append((time.perf_counter() - began) * 1000)
         figures["chat_ms"] = timings
         figures["rss"] = resident_memory(ports)
+        figures["quality"] = {name: score(rows, ask_all(base, rows)) for name, rows in chat_sets(questions).items()}
     finally:
         os.killpg(runner.pid, signal.SIGINT)
         runner.wait(60)
     return figures
+
+
+def chat_sets(questions) -> dict[str, list[Row]]:
+    """Our own questions, and the independent set beside ../shared when it is there (measured, never tuned on)."""
+    sets = {"own questions": [Row(q.question, q.role, tuple(e.split()[-1] for e in q.expect)) for q in questions]}
+    if DEV.exists():
+        sets["dev set (independent)"] = load_rows(DEV)
+    return sets
+
+
+def print_chat_quality(quality: dict[str, ChatQuality]) -> None:
+    print("\nAnswers as users meet them: every question sent through /api/chat of the running stack (Rasa's NLU and "
+          "dialogue, the triage, the actions), one conversation each; a follow-up after its first question")
+    print("| set                    | n   | hit@1 | hit@3 | not covered refused | wrongly refused | about the policy "
+          "| follow-ups | reports started")
+    print("|------------------------|-----|-------|-------|---------------------|-----------------|------------------"
+          "|------------|----------------")
+    for name, q in quality.items():
+        print(f"| {name:<22} | {q.questions:3d} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | {q.not_covered_refused:19.3f} "
+              f"| {q.wrongly_refused:15.3f} | {q.meta_right:16.3f} | {q.follow_ups_right:10.3f} | "
+              f"{q.reports_started:d}")
+    print("Targets on the dev set: hit@1 >= 0.90, hit@3 >= 0.97, not covered refused >= 0.95, wrongly refused <= 0.03, "
+          "follow-ups >= 0.90, no question starting a report.\n")
 
 
 def resident_memory(ports: dict) -> dict[str, float]:
@@ -145,6 +171,7 @@ def main() -> None:
         print(f"| resident memory, {name:<24} | {mib:.0f} MiB")
     print(f"| make run to ready, nothing to rebuild     | {figures['ready_s']:.1f} s  (target < 60)")
     print(f"| (mean retrieval, ms)                      | {statistics.mean(timings):.1f}")
+    print_chat_quality(figures["quality"])
 
 
 if __name__ == "__main__":

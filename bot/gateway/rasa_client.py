@@ -29,7 +29,7 @@ class BotMessage:
             if "covered" in self.data:
                 body["covered"] = self.data.get("covered")
                 body["notices"] = self.data.get("notices", [])
-            for key in ("contact", "incident"):
+            for key in ("contact", "incident", "report", "safeguarding", "urgent", "meta"):
                 if self.data.get(key):
                     body[key] = self.data[key]
             if self.forget_conversation:

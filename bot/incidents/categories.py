@@ -19,6 +19,7 @@ class Category:
     extra_questions: tuple[str, ...]  # which of OPTIONAL this kind needs
     pattern: str  # words in a message that suggest this category
     guidance: str = ""  # what the policy says, told to the reporter when the category is known
+    not_when: str = ""  # ... unless these words show the message is about someone else
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -41,6 +42,7 @@ CATEGORIES: tuple[Category, ...] = (
         r"\b(friend(ed)? request|friend(ed)? me|added me|follow(ed|ing)? me|requested to follow|tried to friend)\b",
         "D200 5.4 and 6.3: a pupil or ex-pupil trying to friend or contact staff is reported to the head "
         "teacher. Do not accept or reply.",
+        r"\b(from|by) (a |an |one of the |my |our )?(parent|parents|mum|mom|dad|carer|colleague|friend|governor)s?\b",
     ),
     Category(
         "staff_contact", "A member of staff contacting a pupil or ex-pupil", ("6.4",), ("incident_people", "incident_evidence"),
@@ -96,7 +98,7 @@ def detect(text: str) -> Category | None:
     """The category a message plainly points at, or None when it is not clear."""
     lowered = text.lower()
     for category in CATEGORIES:
-        if re.search(category.pattern, lowered):
+        if re.search(category.pattern, lowered) and not (category.not_when and re.search(category.not_when, lowered)):
             return category
     return None
 

@@ -51,6 +51,18 @@ class AnswerProblem(ValueError):
     """The answer cannot be used; str() is the message for the person."""
 
 
+REPORT_WORDS = re.compile(r"\b(report|reporting|log (a|an|this|it|my)|make an? (complaint|report)|raise (a|an|my) "
+                          r"(concern|issue)|tell the school about)\b", re.I)
+QUESTION = re.compile(r"^\W*(who|what|where|when|which|why|how|should|shall|is|are|am|does|do|did|will|would|"
+                      r"must|have|has|whose)\b", re.I)
+
+
+def asks_to_report(text: str) -> bool:
+    """Whether a message asks to make a report ("I need to report something", "can I report a post", "report
+    it"), rather than asking a question about one ("who do I report it to?") or describing what happened."""
+    return bool(REPORT_WORDS.search(text)) and not QUESTION.match(text)
+
+
 def is_cancel(text: str) -> bool:
     return bool(CANCEL.match(text or ""))
 

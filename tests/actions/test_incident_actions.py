@@ -76,9 +76,33 @@ def test_a_database_that_is_down_keeps_the_answers_for_a_retry(monkeypatch):
 
 def test_start_says_999_first_when_danger_is_mentioned():
     dispatcher = CollectingDispatcher()
+    events = ActionStartIncidentReport().run(dispatcher, tracker("I need to report that my daughter is in danger right "
+                                                                 "now"), DOMAIN)
+    assert "call 999" in dispatcher.messages[0]["text"]
+    slots = slots_from(events)
+    assert slots["incident_danger"] is True and slots["reporter_role"] == "parent" and slots["report_starting"] is True
+    assert dispatcher.messages[-1]["custom"] == {"report": "started"}
+
+
+@pytest.mark.model
+def test_danger_that_does_not_ask_for_a_report_gets_the_advice_and_the_urgent_report_in_one_tap():
+    dispatcher = CollectingDispatcher()
     events = ActionStartIncidentReport().run(dispatcher, tracker("my daughter is in danger right now"), DOMAIN)
     assert "call 999" in dispatcher.messages[0]["text"]
-    assert slots_from(events)["incident_danger"] is True and slots_from(events)["reporter_role"] == "parent"
+    assert dispatcher.messages[0]["buttons"][0]["title"] == "Make an urgent report"
+    assert slots_from(events)["report_starting"] is False
+    assert not any((m.get("custom") or {}).get("report") for m in dispatcher.messages)
+
+
+@pytest.mark.model
+def test_a_question_about_reporting_is_answered_with_a_report_offered_not_started():
+    dispatcher = CollectingDispatcher()
+    events = ActionStartIncidentReport().run(dispatcher, tracker("who do I tell if a pupil adds me on Instagram?"),
+                                             DOMAIN)
+    assert slots_from(events)["report_starting"] is False
+    [message] = dispatcher.messages
+    assert message["custom"]["covered"] and "Would you like to report this?" in message["text"]
+    assert [b["title"] for b in message["buttons"]][0] == "Report this"
 
 
 def validate(slot: str, value, slots: dict | None = None) -> tuple[list[dict], dict]:

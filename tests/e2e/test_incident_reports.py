@@ -13,7 +13,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.stack
 
 FRIEND_REQUEST = [
-    ("a pupil sent me a friend request", "immediate danger"),
+    ("I want to report a pupil who sent me a friend request", "immediate danger"),
     ("no", "When did it happen"),
     ("yesterday at 3pm", "Who was involved"),
     ("a Year 6 pupil", "What happened"),
@@ -113,7 +113,8 @@ def test_impossible_and_future_dates_are_refused_kindly(running_stack):
 
 def test_sexting_refuses_images_and_goes_to_the_dsl(running_stack, incidents):
     replies = converse(running_stack, "rep-sexting", [
-        ("a pupil shared nudes of another pupil", "Do not ask for, open, save, copy or forward any image"),
+        ("I need to report a pupil sharing nudes of another pupil",
+         "Do not ask for, open, save, copy or forward any image"),
         ("no", "When did it happen"),
         ("this morning", "Where did it happen"),
         ("on school premises", "Who was involved"),
@@ -188,3 +189,35 @@ def test_no_report_text_reaches_any_log(running_stack):
     for log in (running_stack.run_dir / "logs").glob("*.log"):
         content = log.read_text(errors="replace")
         assert not [t for t in typed if t in content], log.name
+
+
+def started(response) -> bool:
+    return any(m.get("report") == "started" for m in response.json()["messages"])
+
+
+def test_a_question_about_friending_a_parent_is_answered_with_no_form(running_stack):
+    response = running_stack.chat("Is it ok to accept a friend request from a parent", sender="rep-question")
+    assert not started(response)
+    [answer] = [m for m in response.json()["messages"] if m.get("covered") is not None]
+    assert answer["citations"][0]["clause"] == "5.3"
+
+
+def test_something_that_happened_is_answered_and_a_report_offered_then_started_on_request(running_stack):
+    response = running_stack.chat("a pupil sent me a friend request", sender="rep-offer")
+    assert not started(response)
+    [answer] = [m for m in response.json()["messages"] if m.get("covered") is not None]
+    assert {"5.4", "6.3"} & {c["clause"] for c in answer["citations"]}
+    assert "Would you like to report this?" in answer["text"]
+    [offer] = [b for b in answer["buttons"] if b["title"] == "Report this"]
+    assert "friend_request" in offer["payload"]
+    taken = running_stack.chat(offer["payload"], sender="rep-offer")
+    assert started(taken) and "immediate danger" in texts(taken).lower()
+    assert "nothing was saved" in texts(running_stack.chat("cancel", sender="rep-offer")).lower()
+
+
+def test_a_question_read_as_a_report_is_answered_with_the_offer(running_stack):
+    response = running_stack.chat("who do I report a pupil's friend request to?", sender="rep-who")
+    assert not started(response)
+    assert any(b["title"] == "Report this" for m in response.json()["messages"] for b in m["buttons"])
+    again = running_stack.chat("report it", sender="rep-who")
+    assert started(again)

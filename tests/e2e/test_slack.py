@@ -151,7 +151,8 @@ def say_in_dm(stack, fake_slack, user: str, text: str) -> str:
 def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_stack, fake_slack):
     ts = f"{time.time():.6f}"
     event(running_stack, {"type": "app_mention", "channel": "CSTAFFROOM", "user": "UREP", "ts": ts, "event_ts": ts,
-                          "text": f"<@{BOT_USER}> a pupil sent me a friend request", "team": TEAM})
+                          "text": f"<@{BOT_USER}> I need to report a pupil who sent me a friend request",
+                          "team": TEAM})
     [note] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("channel") == "CSTAFFROOM")
     assert note[1]["user"] == "UREP" and "direct message" in note[1]["text"]
     assert fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUREP")

@@ -231,8 +231,8 @@ REPORT = ["no", "yesterday at 3pm", "a Year 6 pupil", "Jamie sent me a friend re
 def test_a_report_started_in_a_channel_continues_in_the_personal_chat_and_reaches_the_head(running_stack,
                                                                                           fake_microsoft):
     thread = "19:staffroom@thread.tacv2;messageid=1700000000999002"
-    body = activity(fake_microsoft, "a pupil sent me a friend request", person="rep", conversation=thread,
-                    channel=True)
+    body = activity(fake_microsoft, "I need to report a pupil who sent me a friend request", person="rep",
+                    conversation=thread, channel=True)
     assert post(running_stack, fake_microsoft, body).status_code == 202
     [note] = replies(fake_microsoft, thread)
     assert "personal chat" in said(note) and "friend request" not in said(note)
