@@ -51,9 +51,16 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     except MessageProblem as problem:
         dispatcher.utter_message(text=str(problem))
         return []
-    question = followups.resolve(text, tracker.get_slot("last_question"))
+    previous = tracker.get_slot("last_question")
+    question = followups.resolve(text, previous)
     try:
         found = assistant.ask(question, role_of(tracker))
+        if previous and question == text and len(text.split()) <= followups.SHORT and not found.payload["covered"]:
+            # a short message the policy cannot answer alone may be about the question before it
+            context = followups.with_context(text, previous)
+            again = assistant.ask(context, role_of(tracker))
+            if again.payload["covered"]:
+                question, found = context, again
     except Exception:  # a broken index or model must not silence the bot
         log.exception("policy lookup failed")
         found = None

@@ -126,10 +126,14 @@ def print_chat_quality(quality: dict[str, ChatQuality]) -> None:
           "|------------|----------------")
     for name, q in quality.items():
         print(f"| {name:<22} | {q.questions:3d} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | {q.not_covered_refused:19.3f} "
-              f"| {q.wrongly_refused:15.3f} | {q.meta_right:16.3f} | {q.follow_ups_right:10.3f} | "
+              f"| {q.wrongly_refused:15.3f} | {_figure(q.meta_right):>16} | {_figure(q.follow_ups_right):>10} | "
               f"{q.reports_started:d}")
     print("Targets on the dev set: hit@1 >= 0.90, hit@3 >= 0.97, not covered refused >= 0.95, wrongly refused <= 0.03, "
           "follow-ups >= 0.90, no question starting a report.\n")
+
+
+def _figure(value: float | None) -> str:
+    return "none asked" if value is None else f"{value:.3f}"
 
 
 def resident_memory(ports: dict) -> dict[str, float]:

@@ -42,8 +42,8 @@ class ChatQuality:
     hit_at_3: float
     not_covered_refused: float  # not-covered questions given the not-covered reply
     wrongly_refused: float  # covered questions given the not-covered reply
-    meta_right: float  # questions about the policy itself answered from its details
-    follow_ups_right: float  # follow-ups whose first clause is right
+    meta_right: float | None  # questions about the policy itself answered from its details (None: no such question)
+    follow_ups_right: float | None  # follow-ups whose first clause is right (None: no follow-ups in the set)
     reports_started: int  # questions that opened a report form
 
 
@@ -112,7 +112,7 @@ def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
         hit_at_3=share(covered, lambda p: right(p, 3)),
         not_covered_refused=share(uncovered, lambda a: not a.covered and not a.report_started),
         wrongly_refused=share(covered, lambda p: not p[1].covered),
-        meta_right=share(meta, lambda a: a.meta),
-        follow_ups_right=share(follow, right),
+        meta_right=share(meta, lambda a: a.meta) if meta else None,
+        follow_ups_right=share(follow, right) if follow else None,
         reports_started=sum(1 for _, a in pairs if a.report_started),
     )

@@ -7,11 +7,12 @@ import threading
 from collections.abc import Callable
 from functools import cached_property
 
-from bot.policy.answers import Answer, compose
+from bot.policy.about import PURPOSE, about_dates, may_answer, other_policy
+from bot.policy.answers import Answer, compose, not_covered
 from bot.policy.corpus import Policy, load_corpus
 from bot.policy.embeddings import Encoder, MiniLMEncoder
 from bot.policy.glossary import Glossary
-from bot.policy.retrieval import PolicyIndex, Weights
+from bot.policy.retrieval import PolicyIndex, SearchResult, Weights
 from bot.roles import ROLES
 from bot.settings import Settings
 
@@ -55,7 +56,19 @@ class PolicyAssistant:
 
     def ask(self, question: str, role: str | None = None) -> Answer:
         role = role if role in ROLES else None
-        result = self.index.search(question, role, k=3)
+        dates = about_dates(question, self.policies, self.clock())
+        if dates is not None:
+            return dates
+        if other_policy(question, [p.title for p in self.policies.values()]):
+            return not_covered(question, self.policies, self.clock())
+        found = self.index.search(question, role, k=6)
+        hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
+        named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
+        if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
+            hits.sort(key=lambda h: h.clause.number != "intent")
+        hits = [*named, *(h for h in hits if h.clause not in {n.clause for n in named})][:3]
+        covered = bool(named) or (bool(hits) and hits[0].score >= self.weights.covered_at)
+        result = SearchResult(found.question, covered, tuple(hits))
         return compose(
             result, self.policies, self.clock(), self.weights.related_within, self.weights.covered_at
         )

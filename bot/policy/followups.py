@@ -15,6 +15,11 @@ _PEOPLE = (
 )
 _PERSON_PHRASE = re.compile(rf"\b(?:an?\s+|the\s+|my\s+|our\s+)?(?:{_PEOPLE})\b", re.IGNORECASE)
 MAX_WORDS = 7
+SHORT = 9  # words: a message this short may lean on the previous question
+_BACK = re.compile(
+    r"\b(that|this|it|its|they|them|their|those|these|he|she|him|her|too|also|either|instead|then|same|there|"
+    r"one|ones|else)\b|^\s*(why|how come|what if|even|only|but|or|so|if|when|who (do|should) (i|we) tell|"
+    r"what happens|does that|is that|are they)\b", re.IGNORECASE)
 
 
 def is_followup(text: str) -> bool:
@@ -22,10 +27,22 @@ def is_followup(text: str) -> bool:
     return len(text.split()) <= MAX_WORDS and bool(_LEAD.match(text))
 
 
+def leans_on(text: str) -> bool:
+    """A short message that points back ("does that apply to TAs too?", "why?", "even at weekends?")."""
+    return len(text.split()) <= SHORT and bool(_BACK.search(text))
+
+
+def with_context(text: str, previous: str) -> str:
+    """A short message read together with the question before it."""
+    return f"{previous.rstrip('?.! ')}: {text}"
+
+
 def resolve(text: str, previous: str | None) -> str:
     """The full question a follow-up stands for; the text itself when there is no context."""
-    if not previous or not is_followup(text):
+    if not previous:
         return text
+    if not is_followup(text):
+        return with_context(text, previous) if leans_on(text) else text
     topic = _LEAD.sub("", text, count=1).strip().rstrip("?.! ").strip()
     if not topic:
         return previous

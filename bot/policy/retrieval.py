@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bot.policy.corpus import Clause, Policy
 from bot.policy.embeddings import Encoder, cached_vectors
 from bot.policy.glossary import Glossary
 from bot.policy.keywords import BM25
-from bot.policy.wording import sentences_of
+from bot.policy.wording import lower_case_words, people_named, sentences_of
 from bot.roles import ROLE_AUDIENCE
 
 MODES = ("hybrid", "dense", "keyword")
@@ -93,6 +94,8 @@ class PolicyIndex:
         self.owners = np.asarray(owners)
         self.vectors = cached_vectors(encoder, texts, cache_dir) if mode != "keyword" else None
         docs = [" ".join([c.section, c.text, *c.items]) for c in self.clauses]
+        common = lower_case_words(docs)
+        self.people = [people_named(" ".join([c.text, *c.items]), common) for c in self.clauses]
         self.bm25 = BM25(docs)
         self.audience_mask = {
             role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)
@@ -132,6 +135,12 @@ class PolicyIndex:
         if role in self.audience_mask:
             combined = combined + w.role_bonus * self.audience_mask[role] - w.role_mismatch * self.other_audience[role]
         return combined, dense, keyword, similarity
+
+    def naming(self, question: str) -> list[Hit]:
+        """Clauses that name a person the question names ("who's Matt Codling?"), best first."""
+        words = set(re.findall(r"[a-z]+", question.lower()))
+        found = [i for i, names in enumerate(self.people) if names & words]
+        return [Hit(self.clauses[i], 1.0, 1.0, 1.0, "") for i in found]
 
     def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None) -> SearchResult:
         combined, dense, keyword, similarity = self._scores(question, role)

@@ -64,3 +64,16 @@ def sentences_of(text: str) -> list[str]:
     """A clause's sentences; empty when it has only one."""
     parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+(?=[A-Z“\"'])", text) if p.strip()]
     return parts if len(parts) > 1 else []
+
+
+PERSON = re.compile(r"\b([A-Z][a-z]+) ([A-Z][a-z]{2,})\b")
+
+
+def people_named(text: str, common: set[str]) -> set[str]:
+    """Surnames of the people a text names ("Matt Codling" gives "codling"): two capitalised words neither of
+    which the corpus ever writes in lower case (`common` holds the words it does)."""
+    return {m[2].lower() for m in PERSON.finditer(text) if m[1].lower() not in common and m[2].lower() not in common}
+
+
+def lower_case_words(texts: list[str]) -> set[str]:
+    return {w for t in texts for w in re.findall(r"\b[a-z][a-z-]*\b", t)}

@@ -1,0 +1,50 @@
+"""Questions about the policy itself, other policies, named people, and what intent and definitions answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.policy.about import about_dates, may_answer, other_policy
+from bot.policy.wording import lower_case_words, people_named
+
+
+@pytest.mark.parametrize("question", ["When is this policy due for review?", "is the social media policy out of date?",
+                                      "when was the policy written?", "Is this the current version?"])
+def test_questions_about_its_dates_are_answered_from_the_front_matter(policies, question):
+    d200 = {"D200": policies[0]}
+    late = about_dates(question, d200, dt.date(2026, 11, 26))
+    assert late is not None and late.payload["meta"] is True and late.payload["covered"] is True
+    assert "dated October 2020, due for review October 2022" in late.text and "may be out of date" in late.text
+    early = about_dates(question, d200, dt.date(2021, 3, 1))
+    assert early is not None and "not passed yet" in early.text and early.payload["notices"] == []
+
+
+@pytest.mark.parametrize("question", ["can I friend a parent?", "who reviews cyber bullying incidents?",
+                                      "what happens to photos after the trip?"])
+def test_other_questions_are_not_about_its_dates(policies, question):
+    assert about_dates(question, {"D200": policies[0]}, dt.date(2026, 11, 26)) is None
+
+
+def test_a_question_about_another_policy_is_not_this_ones():
+    titles = ["Social Media Policy"]
+    assert other_policy("What is the school's uniform policy?", titles)
+    assert other_policy("where can I read the attendance policy", titles)
+    for question in ("does the policy apply to volunteers?", "what's the school's policy on phones?",
+                     "is the social media policy out of date?", "what does our e-safety policy say about TikTok?"):
+        assert not other_policy(question, titles), question
+
+
+def test_intent_answers_purpose_and_definitions_answer_meaning():
+    assert may_answer("intent", "Statement of intent", "what is the point of this policy?")
+    assert not may_answer("intent", "Statement of intent", "What is the school's uniform policy on shoes")
+    assert may_answer("3.1", "Definitions", "Is ClassDojo social media?")
+    assert not may_answer("3.2", "Definitions", "my son was upset by a group chat")
+    assert may_answer("5.3", "Social media use - staff", "anything at all")
+
+
+def test_people_are_two_capitalised_words_the_corpus_never_writes_in_lower_case():
+    common = lower_case_words(["the governing body", "individual schools", "google classroom"])
+    assert people_named("The school's network manager is Matt Codling, Stockport AVA Services", common) == {"codling"}
+    assert people_named("Individual Governing Bodies has responsibility", common) == set()
