@@ -1,0 +1,34 @@
+"""Answer quality through /api/chat on the real stack, guarding the figures `make bench` reports
+(measured 2026-11: own questions hit@1 0.828, hit@3 0.926; dev set hit@1 0.538, hit@3 0.701, not covered
+refused 0.500, wrongly refused 0.107, follow-ups 0.300, 2 reports started).
+
+The independent set in ../shared/eval is measured here, never tuned on; the floors are the figures the
+bench printed, less 0.02, so a change that makes answers worse for people fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli.bench import chat_sets
+from bot.cli.chat_quality import ask_all, score
+from bot.policy.evaluation import load_questions
+from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.stack
+FLOORS = {  # set: (hit@1, hit@3, not covered refused, wrongly refused at most, follow-ups, reports started at most)
+    "own questions": (0.808, 0.906, 0.932, 0.028, None, 0),
+    "dev set (independent)": (0.518, 0.681, 0.48, 0.127, 0.28, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_answers_through_the_chat_do_not_get_worse(running_stack, name):
+    sets = chat_sets(load_questions(ROOT / "tests" / "policy" / "questions.yml"))
+    if name not in sets:
+        pytest.skip("the independent set is not beside this checkout")
+    quality = score(sets[name], ask_all(running_stack.base, sets[name]))
+    hit1, hit3, refused, wrongly, follow, reports = FLOORS[name]
+    assert quality.hit_at_1 >= hit1 and quality.hit_at_3 >= hit3, quality
+    assert quality.not_covered_refused >= refused and quality.wrongly_refused <= wrongly, quality
+    assert follow is None or (quality.follow_ups_right or 0.0) >= follow, quality
+    assert quality.reports_started <= reports, quality
