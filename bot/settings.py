@@ -33,6 +33,9 @@ class Settings:
     INDEX_CACHE_DIR: str = _setting(
         ".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute)."
     )
+    TRIAGE_MODEL_DIR: str = _setting(
+        ".cache/triage", "Where the fine-tuned safeguarding triage model is kept (trained by make setup when missing)."
+    )
     SESSION_SECRET: str = _setting("", "Key that signs web conversation ids; a new one is made for each run when empty.")
     CHAT_LIMIT_PER_CONVERSATION: int = _setting(20, "Messages one web conversation may send per minute.")
     CHAT_LIMIT_PER_ADDRESS: int = _setting(60, "Messages (and new conversations) one network address may send per minute.")

@@ -16,6 +16,7 @@ import numpy as np
 import psutil
 
 from bot.cli.chat_quality import ChatQuality, Row, ask_all, load_rows, score
+from bot.cli.peer import measure as measure_peer
 from bot.cli.stack import free_port
 from bot.cli.triage_bench import print_triage
 from bot.policy.assistant import PolicyAssistant
@@ -132,6 +133,24 @@ def print_chat_quality(quality: dict[str, ChatQuality]) -> None:
           "follow-ups >= 0.90, no question starting a report.\n")
 
 
+def print_peer(questions) -> None:
+    sets = chat_sets(questions)
+    started = time.monotonic()
+    peer = measure_peer(load_corpus(ROOT / "policy_corpus"), sets, "own questions")
+    print(f"The peer: Rasa's ResponseSelector, one retrieval intent per clause, trained on the same phrasings "
+          f"({time.monotonic() - started:.0f} s to train and ask); one message at a time, follow-ups joined to "
+          "their first question")
+    print("| set                    | peer refuses below | hit@1 | hit@3 | not covered refused | wrongly refused | "
+          "follow-ups")
+    print("|------------------------|--------------------|-------|-------|---------------------|-----------------|"
+          "-----------")
+    for name, rows in peer.items():
+        for q in rows:
+            print(f"| {name:<22} | {q.threshold:18.3f} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | "
+                  f"{q.not_covered_refused:19.3f} | {q.wrongly_refused:15.3f} | {_figure(q.follow_ups_right):>10}")
+    print("(the second row of each set refuses below the confidence that suits the peer best on our own questions)\n")
+
+
 def _figure(value: float | None) -> str:
     return "none asked" if value is None else f"{value:.3f}"
 
@@ -176,6 +195,7 @@ def main() -> None:
     print(f"| make run to ready, nothing to rebuild     | {figures['ready_s']:.1f} s  (target < 60)")
     print(f"| (mean retrieval, ms)                      | {statistics.mean(timings):.1f}")
     print_chat_quality(figures["quality"])
+    print_peer(questions)
 
 
 if __name__ == "__main__":

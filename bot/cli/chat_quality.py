@@ -13,8 +13,10 @@ conversation).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -91,6 +93,10 @@ def ask_all(base_url: str, rows: list[Row]) -> list[Reply]:
     return replies
 
 
+def share(items: list, test: Callable[[Any], bool]) -> float:
+    return sum(1 for i in items if test(i)) / len(items) if items else 0.0
+
+
 def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
     pairs = list(zip(rows, replies, strict=True))
     firsts = [(r, a) for r, a in pairs if not r.follow_up_of]
@@ -98,9 +104,6 @@ def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
     uncovered = [a for r, a in firsts if not r.expect]
     meta = [a for r, a in firsts if r.expect == ("meta",)]
     follow = [(r, a) for r, a in pairs if r.follow_up_of]
-
-    def share(items: list, test) -> float:
-        return sum(1 for i in items if test(i)) / len(items) if items else 0.0
 
     def right(pair: tuple[Row, Reply], k: int = 1) -> bool:
         row, reply = pair

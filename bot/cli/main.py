@@ -44,7 +44,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.safeguarding.triage import fine_tuned_triage, load_prototypes
 
     prototypes = load_prototypes()
-    fine_tuned_triage(settings.path(settings.INDEX_CACHE_DIR), prototypes)
+    fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
     print(f"safeguarding triage fine-tuned on {len(prototypes)} prototypes (cached; retrained only when they change)")
     return 0
 

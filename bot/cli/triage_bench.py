@@ -66,7 +66,7 @@ def print_triage(encoder: Encoder) -> None:
     cache = settings.path(settings.INDEX_CACHE_DIR)
     prototypes = load_prototypes()
     started = time.perf_counter()
-    triage = fine_tuned_triage(cache, prototypes)
+    triage = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
     load_s = time.perf_counter() - started
     models = {"fine-tuned (runs)": triage, "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     assistant = PolicyAssistant(encoder=encoder)

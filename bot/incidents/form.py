@@ -58,9 +58,10 @@ QUESTION = re.compile(r"^\W*(who|what|where|when|which|why|how|should|shall|is|a
 
 
 def asks_to_report(text: str) -> bool:
-    """Whether a message asks to make a report ("I need to report something", "can I report a post", "report
-    it"), rather than asking a question about one ("who do I report it to?") or describing what happened."""
-    return bool(REPORT_WORDS.search(text)) and not QUESTION.match(text)
+    """Whether a message asks to make a report ("I need to report something", "report it"), rather than asking a
+    question about one ("who do I report it to?", "can I report a parent's post?": answered, with the Report
+    this button one tap away) or describing what happened."""
+    return bool(REPORT_WORDS.search(text)) and not QUESTION.match(text) and not text.rstrip().endswith("?")
 
 
 def is_cancel(text: str) -> bool:

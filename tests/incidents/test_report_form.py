@@ -105,3 +105,16 @@ def test_a_broken_contacts_file_names_the_problem(tmp_path):
     path.write_text("people: [\n")
     with pytest.raises(ContactsError, match="not valid YAML"):
         load_contacts(path)
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("I need to report something", True), ("report it", True), ("I want to report a pupil who added me", True),
+    ("I have a safeguarding concern to report", True),
+    ("who do I report a friend request to?", False), ("can I report a parent's post?", False),
+    ("how do I report this", False), ("a pupil sent me a friend request", False),
+    ("my son reported it to the police", False),
+])
+def test_a_report_starts_only_when_asked_for(text, asks):
+    from bot.incidents.form import asks_to_report
+
+    assert asks_to_report(text) is asks

@@ -23,7 +23,7 @@ UNREHEARSED = [  # the messages that were handled unsafely before the triage exi
 
 @pytest.fixture(scope="module")
 def triage():
-    return fine_tuned_triage(Settings().path(Settings().INDEX_CACHE_DIR))
+    return fine_tuned_triage(Settings().path(Settings().TRIAGE_MODEL_DIR))
 
 
 @pytest.mark.parametrize("text, kind", UNREHEARSED)
