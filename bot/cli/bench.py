@@ -73,7 +73,7 @@ def retrieval_latency(questions) -> list[float]:
     return timings
 
 
-def stack_figures(questions) -> dict:
+def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
     ports = {"GATEWAY_PORT": free_port(), "RASA_PORT": free_port(), "ACTION_PORT": free_port()}
     env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]),
            "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
@@ -103,7 +103,7 @@ def stack_figures(questions) -> dict:
                 timings.append((time.perf_counter() - began) * 1000)
         figures["chat_ms"] = timings
         figures["rss"] = resident_memory(ports)
-        figures["quality"] = {name: score(rows, ask_all(base, rows)) for name, rows in chat_sets(questions).items()}
+        figures["quality"] = {name: score(rows, ask_all(base, rows)) for name, rows in sets.items()}
     finally:
         os.killpg(runner.pid, signal.SIGINT)
         runner.wait(60)
@@ -133,8 +133,7 @@ def print_chat_quality(quality: dict[str, ChatQuality]) -> None:
           "follow-ups >= 0.90, no question starting a report.\n")
 
 
-def print_peer(questions) -> None:
-    sets = chat_sets(questions)
+def print_peer(sets: dict[str, list[Row]]) -> None:
     started = time.monotonic()
     peer = measure_peer(load_corpus(ROOT / "policy_corpus"), sets, "own questions")
     print(f"The peer: Rasa's ResponseSelector, one retrieval intent per clause, trained on the same phrasings "
@@ -182,7 +181,8 @@ def main() -> None:
     print_triage(MiniLMEncoder())
 
     timings = retrieval_latency(questions)
-    figures = stack_figures(questions)
+    sets = chat_sets(questions)
+    figures = stack_figures(questions, sets)
     chat = figures["chat_ms"]
     print("| measure                                   | figure")
     print("|-------------------------------------------|-------")
@@ -195,7 +195,7 @@ def main() -> None:
     print(f"| make run to ready, nothing to rebuild     | {figures['ready_s']:.1f} s  (target < 60)")
     print(f"| (mean retrieval, ms)                      | {statistics.mean(timings):.1f}")
     print_chat_quality(figures["quality"])
-    print_peer(questions)
+    print_peer(sets)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ class PolicyAssistant:
         named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
             hits.sort(key=lambda h: h.clause.number != "intent")
-        hits = [*named, *(h for h in hits if h.clause not in {n.clause for n in named})][:3]
+        naming = {n.clause for n in named}
+        hits = [*named, *(h for h in hits if h.clause not in naming)][:3]
         covered = bool(named) or (bool(hits) and hits[0].score >= self.weights.covered_at)
         result = SearchResult(found.question, covered, tuple(hits))
         return compose(
