@@ -76,6 +76,7 @@ class Policy:
     contact_clause: str = ""
     contact_name: str = "the school office"
     notes: dict = field(default_factory=dict)
+    not_covered: tuple[str, ...] = ()  # questions people ask that this policy does not answer
 
     def clause(self, number: str) -> Clause:
         for clause in self.clauses:
@@ -246,6 +247,21 @@ def _asks(path: Path, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
     )
 
 
+def _not_covered(path: Path) -> tuple[str, ...]:
+    """The optional ``<policy>.not_covered.yml``: a list of questions the policy does not answer."""
+    nc_path = path.with_suffix(".not_covered.yml")
+    if not nc_path.exists():
+        return ()
+    try:
+        data = yaml.safe_load(nc_path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise CorpusError(nc_path, 1 + (mark.line if mark else 0), f"not valid YAML: {exc}") from None
+    if not isinstance(data, list) or not all(isinstance(q, str) and q.strip() for q in data):
+        raise CorpusError(nc_path, 1, "expected a list of questions")
+    return tuple(data)
+
+
 def load_policy(path: Path) -> Policy:
     try:
         raw = path.read_bytes().decode("utf-8")
@@ -266,7 +282,7 @@ def load_policy(path: Path) -> Policy:
         school=str(meta["school"]), date_of_policy=_month(meta["date_of_policy"], path, "date_of_policy"),
         review_date=_month(meta["review_date"], path, "review_date"), source=path, clauses=clauses,
         contact_clause=contact, contact_name=str(meta.get("contact_name") or "the school office"),
-        notes={str(k): str(v) for k, v in (meta.get("notes") or {}).items()},
+        notes={str(k): str(v) for k, v in (meta.get("notes") or {}).items()}, not_covered=_not_covered(path),
     )
 
 

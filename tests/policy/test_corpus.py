@@ -142,3 +142,24 @@ def test_corpus_hash_changes_with_clause_text(tmp_path, policies):
     source = (CORPUS / "D200_social_media.md").read_text(encoding="utf-8")
     write(tmp_path, "D200.md", source.replace("must not post any information", "must never post information"))
     assert corpus_hash(load_corpus(tmp_path)) != corpus_hash(policies)
+
+
+def test_not_covered_file_lists_questions_the_policy_does_not_answer(tmp_path):
+    path = write(tmp_path, "E300.md", HEADER + "1. A\n- 1.1. Staff must log off.\n")
+    assert load_policy(path).not_covered == ()
+    write(tmp_path, "E300.not_covered.yml", "# other policies\n- What is the uniform policy?\n- When is sports day?\n")
+    assert load_policy(path).not_covered == ("What is the uniform policy?", "When is sports day?")
+
+
+@pytest.mark.parametrize("text, words", [("- [unclosed\n", "not valid YAML"), ("uniform: yes\n", "a list of questions"),
+                                         ("- ''\n", "a list of questions")])
+def test_a_bad_not_covered_file_is_a_clear_error(tmp_path, text, words):
+    path = write(tmp_path, "E300.md", HEADER + "1. A\n- 1.1. Staff must log off.\n")
+    write(tmp_path, "E300.not_covered.yml", text)
+    with pytest.raises(CorpusError, match=words):
+        load_policy(path)
+
+
+def test_d200_lists_questions_it_does_not_answer(policies):
+    (d200,) = policies
+    assert len(d200.not_covered) >= 200

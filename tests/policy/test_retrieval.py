@@ -75,3 +75,17 @@ def test_baseline_modes_use_one_signal(policies, fake_encoder, tmp_path):
     assert np.array_equal(combined, kw) and not dense.any()
     dense_only = make_index(policies, fake_encoder, tmp_path, mode="dense")
     assert len(dense_only.owners) == len(dense_only.clauses)
+
+
+def test_a_question_closer_to_one_the_policy_does_not_answer_loses_score(policies, fake_encoder, tmp_path):
+    import dataclasses
+
+    question = "what is the uniform policy for shoes"
+    plain = make_index(policies, fake_encoder, tmp_path).search(question, "parent", covered_at=float("-inf"))
+    gated = [dataclasses.replace(p, not_covered=("what is the uniform policy for shoes and coats",)) for p in policies]
+    index = make_index(gated, fake_encoder, tmp_path)
+    result = index.search(question, "parent", covered_at=float("-inf"))
+    assert result.hits[0].score < plain.hits[0].score - 0.1
+    ok = index.search("staff must not friend pupils", "staff")
+    assert ok.hits[0].score == make_index(policies, fake_encoder, tmp_path).search("staff must not friend pupils",
+                                                                                     "staff").hits[0].score
