@@ -1,7 +1,7 @@
 """The safeguarding triage's figures for `make bench`, measured on the real model in this run.
 
-- on tests/safeguarding/labelled.yml and labelled_fresh.yml, each written separately from the
-  prototypes and from each other (never trained on), beside the frozen-vector baseline;
+- on tests/safeguarding/labelled.yml, labelled_fresh.yml and labelled_unseen.yml, each written separately
+  from the prototypes and from each other (never trained on), beside the frozen-vector baseline;
 - false alarms on ordinary policy questions: the team's own tests/policy/questions.yml and the
   independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
 """
@@ -20,7 +20,7 @@ from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
 from bot.safeguarding.triage import Triage, fine_tuned_triage, frozen_triage, load_prototypes
 from bot.settings import ROOT, Settings
 
-HELD_OUT = [ROOT / "tests" / "safeguarding" / "labelled.yml", ROOT / "tests" / "safeguarding" / "labelled_fresh.yml"]
+HELD_OUT = [ROOT / "tests" / "safeguarding" / name for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}

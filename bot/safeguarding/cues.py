@@ -59,6 +59,28 @@ CUES: dict[str, re.Pattern[str]] = {
 }
 
 
+# Words that make a concern on their own, whatever the model says: a child arranging to meet someone known only
+# online (in either order: "meeting my online bf", "meet sumone from minecraft"), and the images kind's own cues.
+PLACES_ONLINE = (r"online|internet|on (a|the) game|from (a|the) game|gam(e|ing) friend|app|roblox|minecraft|fortnite|"
+                 r"snapchat|snap|tiktok|instagram|insta|discord|whatsapp|xbox|playstation|ps5|youtube|among us")
+MEETING = re.compile(
+    rf"\b(meet|meeting|meets|met up|meet up|meeting up)\b.{{0,60}}\b({PLACES_ONLINE})\b|"
+    rf"\b({PLACES_ONLINE})\b.{{0,60}}\b(meet|meeting|meet up|meeting up)\b(?! (the|our) (rules|policy|standards))",
+    re.I)
+DECISIVE: dict[str, re.Pattern[str]] = {"danger": MEETING, "sexual_images": CUES["sexual_images"]}
+ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lessons?|curriculum|training|"
+                      r"hypothetically|in general|say about)\b", re.I)
+
+
+def decisive_kinds(text: str) -> list[str]:
+    """Kinds whose words alone make a message a concern (after safe idioms and negations are taken out), unless
+    the message talks about the subject in general ("what does the policy say about meeting people online?")."""
+    rest = cleaned(text)
+    if ABSTRACT.search(rest):
+        return []
+    return [kind for kind in KINDS if kind in DECISIVE and DECISIVE[kind].search(rest)]
+
+
 def cleaned(text: str) -> str:
     """The text with safe idioms and negated concerns taken out."""
     return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text))

@@ -22,7 +22,7 @@ import yaml
 
 from bot.contract import intent_of_payload
 from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
-from bot.safeguarding.cues import KINDS, cleaned, cue_kinds
+from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds
 from bot.safeguarding.model import load_or_train
 
 HERE = Path(__file__).resolve().parent
@@ -102,8 +102,11 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     if not cues and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little meaning to go on
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
+    decisive = decisive_kinds(text)
     if serious:  # words of danger or abuse, and a meaning not against them: recall first
         kind = serious[0]
+    elif decisive:  # words that are a concern whatever the meaning says (meeting someone met online, nudes)
+        kind = decisive[0]
     elif probabilities["none"] >= (t.none_below if cues else t.none_below_plain):
         return Verdict("none", probabilities, cues)
     else:

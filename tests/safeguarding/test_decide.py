@@ -42,3 +42,23 @@ def test_button_payloads_and_empty_messages_are_never_triaged():
     triage = Triage(lambda texts: np.tile(p(danger=1.0), (len(texts), 1)))
     assert not triage.check("/report_incident").concern and not triage.check("").concern
     assert triage.check("someone is coming to hurt me tonight").kind == "danger"
+
+
+def test_arranging_to_meet_someone_known_online_is_danger_whatever_the_meaning_says():
+    for text in ("im meeting my online bf after skool dont tell anyone", "gonna meet sumone from minecraft at the park",
+                 "a lad off fortnite wants to meet up on saturday"):
+        verdict = decide(text, p(), T)  # the model says none
+        assert verdict.kind == "danger", text
+    talk = decide("what does the policy say about meeting people you only know online?", p(), T)
+    assert not talk.concern  # talking about the subject in general is left to the model
+
+
+def test_words_about_sexual_images_are_a_concern_and_never_give_way_to_a_policy_answer():
+    from bot.safeguarding.answers import gives_way
+
+    verdict = decide("found explicit videos in the history on a class ipad", p(), T)
+    assert verdict.kind == "sexual_images"
+    answer = {"covered": True, "citations": [{"clause": "7.3"}]}
+    assert not gives_way(verdict, answer)
+    hesitant = decide("some boys were looking at something dodgy on the laptop", p(sexual_images=0.55), T)
+    assert hesitant.kind == "sexual_images" and gives_way(hesitant, answer)

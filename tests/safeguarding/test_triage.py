@@ -39,8 +39,9 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 
 
 FLOORS = {  # what `make bench` reported (advice covering the kind, as users see it, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.946, "disclosure": 0.959, "sexual_images": 0.98, "bullying": 0.961}, 0.102),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.955, "bullying": 0.905}, 0.249),
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.961}, 0.102),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.955, "bullying": 0.83}, 0.177),
+    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.958}, 0.22),
 }
 
 
