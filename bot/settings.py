@@ -57,6 +57,7 @@ class Settings:
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
     SMTP_PORT: int = _setting(25, "Port of the SMTP server.")
     SMTP_STARTTLS: bool = _setting(False, "Use STARTTLS with the SMTP server (true/false).")
+    SMTP_CA_FILE: str = _setting("", "PEM file of the CA that signs the SMTP server's certificate, when it is not a public one.")
     SMTP_USERNAME: str = _setting("", "SMTP login name, if the server needs one.")
     SMTP_PASSWORD: str = _setting("", "SMTP password (from the environment only, never from a file in the repository).")
     SMTP_FROM: str = _setting("policy-assistant@localhost", "Sender address of notification emails.")
@@ -149,6 +150,23 @@ def _cast(default, raw: str):
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return type(default)(raw)
+
+
+SECRETS = ("SESSION_SECRET", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+           "TEAMS_APP_PASSWORD", "RASA_TOKEN")
+
+
+def shown_value(name: str, value: object) -> str:
+    """A setting's value as it may be printed: secrets hidden, a database URL without its password."""
+    if name in SECRETS:
+        return "(set, hidden)" if value else ""
+    text = str(value)
+    if name == "DATABASE_URL" and "://" in text and "@" in text:
+        scheme, rest = text.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
+    return text
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ import json
 import sys
 from zoneinfo import ZoneInfo
 
+from bot.cli.spreadsheet import as_text_cell
 from bot.incidents.categories import BY_KEY
 from bot.incidents.form import LOCATION_LABELS
 from bot.incidents.service import IncidentNotFound, IncidentService, StatusChangeRefused, local_time
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             writer = csv.writer(sys.stdout)
             writer.writerow(EXPORT_FIELDS)
             for incident in service.list(args.status):
-                writer.writerow(export_row(incident, zone))
+                writer.writerow([as_text_cell(cell) for cell in export_row(incident, zone)])
     except (IncidentNotFound, StatusChangeRefused) as problem:
         print(problem.args[0], file=sys.stderr)
         return 1

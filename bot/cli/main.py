@@ -14,7 +14,7 @@ from bot.incidents.contacts import ContactsError
 from bot.messages import MessageProblem, clean_message
 from bot.policy.corpus import CorpusError
 from bot.roles import ROLES
-from bot.settings import Settings, describe
+from bot.settings import Settings, describe, shown_value
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,7 +86,7 @@ def _teams_app(args: argparse.Namespace, settings: Settings) -> int:
 
 def _settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, default, help_text in describe():
-        print(f"{name}={getattr(settings, name)}  # {help_text} (default {default})")
+        print(f"{name}={shown_value(name, getattr(settings, name))}  # {help_text} (default {default})")
     return 0
 
 

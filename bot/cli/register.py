@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.cli.spreadsheet import as_text_cell
 from bot.incidents.service import local_time
 from bot.induction.content import InductionError
 from bot.induction.service import InductionService
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "export":
             writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
             writer.writeheader()
-            writer.writerows(rows(service, zone))
+            writer.writerows({k: as_text_cell(v) for k, v in row.items()} for row in rows(service, zone))
         elif args.action == "missing":
             missing = service.missing(read_staff(Path(args.staff)))
             print(f"Current version: {service.content.version}")

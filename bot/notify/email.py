@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -31,8 +32,8 @@ class EmailNotifier:
         email.set_content(message.body)
         try:
             with smtplib.SMTP(s.SMTP_HOST, s.SMTP_PORT, timeout=10) as smtp:
-                if s.SMTP_STARTTLS:
-                    smtp.starttls()
+                if s.SMTP_STARTTLS:  # the server's certificate and name are checked (a private CA in SMTP_CA_FILE)
+                    smtp.starttls(context=ssl.create_default_context(cafile=s.SMTP_CA_FILE or None))
                 if s.SMTP_USERNAME:
                     smtp.login(s.SMTP_USERNAME, s.SMTP_PASSWORD)
                 smtp.send_message(email)

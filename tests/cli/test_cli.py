@@ -70,3 +70,18 @@ def test_a_malformed_policy_is_a_clear_error(tmp_path):
     assert result.returncode == 1
     assert f"{corpus / 'bad.md'}:1: front matter is missing 'title'" in result.stderr.decode()
     assert b"Traceback" not in result.stderr
+
+
+def test_settings_never_prints_a_secret():
+    secrets = {"SESSION_SECRET": "s3ss10n-k3y-value", "SMTP_PASSWORD": "smtp-pa55word", "RASA_TOKEN": "rasa-t0ken-value",
+               "SLACK_BOT_TOKEN": "xoxb-123-slack-token", "SLACK_SIGNING_SECRET": "slack-s1gning-secret",
+               "SLACK_APP_TOKEN": "xapp-1-app-token", "TEAMS_APP_PASSWORD": "teams-cl1ent-secret",
+               "DATABASE_URL": "postgresql+psycopg://policybot:db-pa55word@127.0.0.1:5432/policybot"}
+    result = policybot("settings", env=secrets)
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    for value in ("s3ss10n-k3y-value", "smtp-pa55word", "rasa-t0ken-value", "xoxb-123-slack-token",
+                  "slack-s1gning-secret", "xapp-1-app-token", "teams-cl1ent-secret", "db-pa55word"):
+        assert value not in out
+    assert "SMTP_PASSWORD=(set, hidden)" in out
+    assert "DATABASE_URL=postgresql+psycopg://policybot:***@127.0.0.1:5432/policybot" in out

