@@ -7,6 +7,7 @@ wait instead of failing); PostgreSQL when DATABASE_URL names one. Nothing connec
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
@@ -33,11 +34,30 @@ class Duplicate(RuntimeError):
     """The row is already there (a unique key such as an idempotency key); the caller decides what that means."""
 
 
+class StorageExposed(RuntimeError):
+    """The database file (or its folder) can be read by other accounts on this machine."""
+
+
+def private_sqlite_file(database: str) -> None:
+    """Create an SQLite database file 0600 in a 0700 folder (its WAL and shared-memory files take the file's
+    mode), and refuse one that other local accounts can read."""
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    exposed = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists() and p.stat().st_mode & 0o077]
+    if exposed:
+        names = ", ".join(str(p) for p in exposed)
+        raise StorageExposed(f"{names} can be read by other accounts on this machine: run `chmod 600 {names}` "
+                             f"and `chmod 700 {path.parent}`, then start again.")
+
+
 def new_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(parsed.database)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

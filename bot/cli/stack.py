@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bot.database import DatabaseUnavailable
+from bot.database import DatabaseUnavailable, StorageExposed
 from bot.incidents.contacts import ContactsError
 from bot.settings import ROOT, Settings, describe
 
@@ -109,7 +109,9 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
     if not settings.RASA_TOKEN:
         raise ValueError("start() needs settings from with_token()")
     prepare_storage(settings)
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    for folder in (run_dir, run_dir / "logs"):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
     write_endpoints(settings, run_dir)
     env = child_environment(settings)
     started = services(settings, run_dir)
@@ -121,8 +123,10 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
 def launch(service: Service, env: dict[str, str], mode: str = "wb") -> None:
     """Start one service in its own session, its output going to its log file."""
     with service.log.open(mode) as log:
+        service.log.chmod(0o600)  # a log kept from an earlier run keeps its old mode otherwise
         service.process = subprocess.Popen(
-            service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            umask=0o077,  # what the services create (database, WAL, caches) is private to this account
         )
 
 
@@ -193,7 +197,7 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     began = time.monotonic()
     try:
         started = start(settings)
-    except (ContactsError, DatabaseUnavailable) as problem:
+    except (ContactsError, DatabaseUnavailable, StorageExposed) as problem:
         print(f"Could not start: {problem}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))

@@ -85,3 +85,13 @@ def test_settings_never_prints_a_secret():
         assert value not in out
     assert "SMTP_PASSWORD=(set, hidden)" in out
     assert "DATABASE_URL=postgresql+psycopg://policybot:***@127.0.0.1:5432/policybot" in out
+
+
+def test_policybot_run_refuses_a_database_other_accounts_can_read(tmp_path):
+    db = tmp_path / "var" / "policybot.sqlite3"
+    db.parent.mkdir()
+    db.write_bytes(b"")
+    db.chmod(0o644)
+    result = policybot("run", env={"DATABASE_URL": f"sqlite:///{db}"})
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "Could not start" in err and "other accounts" in err and "Traceback" not in err

@@ -116,3 +116,13 @@ def test_action_server_down_is_an_apology_not_a_500(running_stack):
     finally:
         running_stack.restart("actions")
     assert citations(running_stack.chat("can I friend a parent?", sender="e2e-back"))[0]["clause"] == "5.3"
+
+
+def test_logs_are_private_to_the_account(running_stack):
+    import stat
+
+    logs = running_stack.run_dir / "logs"
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    files = sorted(logs.iterdir())
+    assert [p.name for p in files] == ["actions.log", "gateway.log", "rasa.log", "worker.log"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)

@@ -144,3 +144,23 @@ def test_on_sqlite_reading_does_not_wait_for_a_writer(tmp_path):
         reader.start()
         reader.join(3)  # far less than the 10 s busy timeout a second writer would wait
         assert done == [reference]
+
+
+def test_the_sqlite_database_and_its_wal_are_private_to_the_account(tmp_path):
+    import stat
+
+    service = IncidentService(Settings(DATA_DIR=str(tmp_path / "data")))
+    service.submit(draft(description="Words only the DSL may read"), "k")
+    folder, db = tmp_path / "data", tmp_path / "data" / "policybot.sqlite3"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in (db, tmp_path / "data" / "policybot.sqlite3-wal"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_a_database_other_accounts_can_read_is_refused_with_what_to_do(tmp_path):
+    db = tmp_path / "shared.sqlite3"
+    IncidentService(Settings(DATABASE_URL=f"sqlite:///{db}")).submit(draft(), "k")
+    db.chmod(0o644)
+    database.engine_for.cache_clear()
+    with pytest.raises(database.StorageExposed, match="chmod 600"):
+        database.new_engine(f"sqlite:///{db}")
