@@ -46,11 +46,10 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
     py = sys.executable
     logs = run_dir / "logs"
     return [
-        Service("rasa", [
-            str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--model", str(MODEL),
-            "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
-            "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)),
-            "--enable-api", "--auth-token", settings.RASA_TOKEN,
+        Service("rasa", [  # the API token reaches Rasa in its environment (scripts/rasa_serve.py), not argv
+            str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "run",
+            "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)), "--enable-api",
         ], logs / "rasa.log"),
         Service("actions", [
             py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL)),
@@ -85,6 +84,22 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+RASA_QUIETEST = ("INFO", "WARNING", "ERROR", "CRITICAL")  # at DEBUG Rasa would log message text and slot values
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """Rasa's own, minimal environment: none of the assistant's secrets, only its API token, and a log level
+    that never writes what people typed."""
+    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ") if name in os.environ}
+    level = settings.LOG_LEVEL.upper() if settings.LOG_LEVEL.upper() in RASA_QUIETEST else "INFO"
+    return {**keep, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": level,
+            "LOG_LEVEL_LIBRARIES": "ERROR", "RASA_TELEMETRY_ENABLED": "false", "RASA_AUTH_TOKEN": settings.RASA_TOKEN}
+
+
+def environment_for(service: Service, settings: Settings) -> dict[str, str]:
+    return rasa_environment(settings) if service.name == "rasa" else child_environment(settings)
+
+
 def write_endpoints(settings: Settings, run_dir: Path) -> Path:
     """endpoints.yml with the action server URL from the settings (for non-default ports)."""
     path = run_dir / "endpoints.yml"
@@ -113,10 +128,9 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)
     write_endpoints(settings, run_dir)
-    env = child_environment(settings)
     started = services(settings, run_dir)
     for service in started:
-        launch(service, env)
+        launch(service, environment_for(service, settings))
     return started
 
 

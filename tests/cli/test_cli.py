@@ -95,3 +95,13 @@ def test_policybot_run_refuses_a_database_other_accounts_can_read(tmp_path):
     result = policybot("run", env={"DATABASE_URL": f"sqlite:///{db}"})
     err = result.stderr.decode()
     assert result.returncode == 1 and "Could not start" in err and "other accounts" in err and "Traceback" not in err
+
+
+def test_rasa_never_runs_at_debug_and_never_sees_the_assistants_secrets():
+    from bot.cli.stack import rasa_environment
+    from bot.settings import Settings
+
+    env = rasa_environment(Settings(LOG_LEVEL="DEBUG", RASA_TOKEN="t0ken", SMTP_PASSWORD="pw", SESSION_SECRET="key"))
+    assert env["LOG_LEVEL"] == "INFO" and env["RASA_AUTH_TOKEN"] == "t0ken"
+    assert "pw" not in env.values() and "key" not in env.values() and "SMTP_PASSWORD" not in env
+    assert rasa_environment(Settings(LOG_LEVEL="WARNING", RASA_TOKEN="t"))["LOG_LEVEL"] == "WARNING"

@@ -46,7 +46,7 @@ class RunningStack:
 
     def restart(self, name: str) -> None:
         """Start a stopped service again and wait until the stack is healthy."""
-        stack.launch(self.service(name), stack.child_environment(self.settings), mode="ab")
+        stack.launch(self.service(name), stack.environment_for(self.service(name), self.settings), mode="ab")
         stack.wait_ready(self.settings, self.services, timeout=120)
 
     def chat(self, message, role="staff", sender="e2e-user"):

@@ -126,3 +126,23 @@ def test_logs_are_private_to_the_account(running_stack):
     files = sorted(logs.iterdir())
     assert [p.name for p in files] == ["actions.log", "gateway.log", "rasa.log", "worker.log"]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+
+
+def test_no_secret_on_any_command_line_and_rasa_gets_only_its_token(running_stack):
+    import psutil
+
+    settings = running_stack.settings
+    secrets = [settings.RASA_TOKEN, settings.SESSION_SECRET, settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET,
+               settings.TEAMS_APP_PASSWORD]
+    assert all(secrets)
+    processes = []
+    for service in running_stack.services:
+        parent = psutil.Process(service.process.pid)
+        processes += [parent, *parent.children(recursive=True)]
+    assert len(processes) >= 4
+    for process in processes:
+        command_line = " ".join(process.cmdline())
+        assert not any(secret in command_line for secret in secrets), process.name()
+    rasa = psutil.Process(running_stack.service("rasa").process.pid).environ()
+    assert not any(secret in " ".join(rasa.values()) for secret in secrets[1:])
+    assert rasa.get("LOG_LEVEL") in ("INFO", "WARNING", "ERROR", "CRITICAL")
