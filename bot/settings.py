@@ -96,6 +96,8 @@ class Settings:
     )
     TEAMS_CLOCK_SKEW_SECONDS: int = _setting(300, "Clock difference allowed when checking a token's times.")
     RASA_TOKEN: str = _setting("", "Token for Rasa's loopback-only HTTP API; a new one is made for each run when empty.")
+    ACTION_SERVER_TOKEN: str = _setting(
+        "", "Token Rasa sends with every call to the action server; a new one is made for each run when empty.")
 
     def __post_init__(self):
         names = ("SCHOOL_DAY_START", "SCHOOL_LUNCH_TIME", "SCHOOL_DAY_END")
@@ -153,7 +155,7 @@ def _cast(default, raw: str):
 
 
 SECRETS = ("SESSION_SECRET", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
-           "TEAMS_APP_PASSWORD", "RASA_TOKEN")
+           "TEAMS_APP_PASSWORD", "RASA_TOKEN", "ACTION_SERVER_TOKEN")
 
 
 def shown_value(name: str, value: object) -> str:

@@ -4,7 +4,7 @@ where every account on the machine could read it in /proc/*/cmdline. `policybot 
 import os
 import sys
 
-token = os.environ.pop("RASA_AUTH_TOKEN", "")
+token = os.environ.get("RASA_AUTH_TOKEN", "")  # the gateway channel checks it too
 if not token:
     sys.exit("error: RASA_AUTH_TOKEN is not set")
 sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]

@@ -51,8 +51,9 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
             "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
             "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)), "--enable-api",
         ], logs / "rasa.log"),
-        Service("actions", [
-            py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.ACTION_SERVER_URL)),
+        Service("actions", [  # rasa_sdk's server answering only calls with Rasa's token (scripts/action_serve.py)
+            py, str(ROOT / "scripts" / "action_serve.py"), "--actions", "actions",
+            "--port", str(_port(settings.ACTION_SERVER_URL)),
         ], logs / "actions.log"),
         Service("gateway", [
             py, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--host", settings.GATEWAY_HOST,
@@ -65,10 +66,11 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
 def with_token(settings: Settings) -> Settings:
     """The settings, with a fresh token for Rasa's loopback API and a fresh key for web conversation
     ids, unless they are set."""
-    if settings.RASA_TOKEN and settings.SESSION_SECRET:
+    if settings.RASA_TOKEN and settings.SESSION_SECRET and settings.ACTION_SERVER_TOKEN:
         return settings
     return dataclasses.replace(settings, RASA_TOKEN=settings.RASA_TOKEN or secrets.token_urlsafe(24),
-                               SESSION_SECRET=settings.SESSION_SECRET or secrets.token_urlsafe(24))
+                               SESSION_SECRET=settings.SESSION_SECRET or secrets.token_urlsafe(24),
+                               ACTION_SERVER_TOKEN=settings.ACTION_SERVER_TOKEN or secrets.token_urlsafe(24))
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -92,8 +94,9 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     that never writes what people typed."""
     keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ") if name in os.environ}
     level = settings.LOG_LEVEL.upper() if settings.LOG_LEVEL.upper() in RASA_QUIETEST else "INFO"
-    return {**keep, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": level,
-            "LOG_LEVEL_LIBRARIES": "ERROR", "RASA_TELEMETRY_ENABLED": "false", "RASA_AUTH_TOKEN": settings.RASA_TOKEN}
+    return {**keep, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), "LOG_LEVEL": level,
+            "LOG_LEVEL_LIBRARIES": "ERROR", "RASA_TELEMETRY_ENABLED": "false", "RASA_AUTH_TOKEN": settings.RASA_TOKEN,
+            "ACTION_SERVER_TOKEN": settings.ACTION_SERVER_TOKEN}
 
 
 def environment_for(service: Service, settings: Settings) -> dict[str, str]:
@@ -101,10 +104,13 @@ def environment_for(service: Service, settings: Settings) -> dict[str, str]:
 
 
 def write_endpoints(settings: Settings, run_dir: Path) -> Path:
-    """endpoints.yml with the action server URL from the settings (for non-default ports)."""
+    """endpoints.yml with the action server URL from the settings and the header carrying its token (the token
+    itself stays in Rasa's environment)."""
     path = run_dir / "endpoints.yml"
     url = settings.ACTION_SERVER_URL.rstrip("/")
-    path.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n', encoding="utf-8")
+    path.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n  headers:\n'
+                    "    X-Policybot-Action-Token: ${ACTION_SERVER_TOKEN}\n",  # unquoted: Rasa fills it from its environment
+                    encoding="utf-8")
     return path
 
 

@@ -63,6 +63,8 @@ def shape(raw: list[dict]) -> list[BotMessage]:
     return shaped
 
 
+WEBHOOK = "/webhooks/gateway/webhook"  # bot.gateway.rasa_channel, which checks the header below
+GATEWAY_HEADER = "X-Policybot-Gateway-Token"
 FRESH_CONVERSATION = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
                       {"event": "action", "name": "action_listen"}]
 
@@ -88,9 +90,10 @@ class RasaClient:
         return True
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
-        url = f"{self.base_url}/webhooks/rest/webhook"
+        url = f"{self.base_url}{WEBHOOK}"
         try:
-            response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata})
+            response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata},
+                                            headers={GATEWAY_HEADER: self.token})
         except httpx.HTTPError as exc:
             log.error("Rasa is unreachable at %s: %s", self.base_url, type(exc).__name__)
             raise RasaUnavailable from None

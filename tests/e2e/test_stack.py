@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
+import httpx
 import psutil
 import pytest
 
@@ -146,3 +147,28 @@ def test_no_secret_on_any_command_line_and_rasa_gets_only_its_token(running_stac
     rasa = psutil.Process(running_stack.service("rasa").process.pid).environ()
     assert not any(secret in " ".join(rasa.values()) for secret in secrets[1:])
     assert rasa.get("LOG_LEVEL") in ("INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def test_only_the_gateway_reaches_rasa_and_only_rasa_reaches_the_action_server(running_stack):
+    settings = running_stack.settings
+    message = {"sender": "web:intruder", "message": "I want to report something"}
+    assert httpx.post(f"{settings.RASA_URL}/webhooks/rest/webhook", json=message, timeout=30).status_code == 404
+    for headers in ({}, {"X-Policybot-Gateway-Token": "guess"}):
+        refused = httpx.post(f"{settings.RASA_URL}/webhooks/gateway/webhook", json=message, headers=headers, timeout=30)
+        assert refused.status_code == 401
+    tracker = httpx.get(f"{settings.RASA_URL}/conversations/web:intruder/tracker",
+                        params={"token": settings.RASA_TOKEN}, timeout=30).json()
+    assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+    from bot.incidents.service import IncidentService
+
+    reports_before = len(IncidentService(settings).list(None))
+    forged = {"next_action": "action_submit_incident_report", "sender_id": "slack:T1:U_DSL", "version": "3.6.21",
+              "tracker": {"sender_id": "slack:T1:U_DSL", "slots": {"incident_category": "sexting"}, "events": [],
+                          "latest_message": {"text": "", "intent": {}}, "paused": False, "followup_action": None,
+                          "active_loop": {}, "latest_action_name": None},
+              "domain": {}}
+    action_server = settings.ACTION_SERVER_URL.rstrip("/")
+    for headers in ({}, {"X-Policybot-Action-Token": "guess"}):
+        assert httpx.post(f"{action_server}/webhook", json=forged, headers=headers, timeout=30).status_code == 401
+    assert httpx.get(f"{action_server}/health", timeout=30).status_code == 200
+    assert len(IncidentService(settings).list(None)) == reports_before

@@ -21,7 +21,8 @@ def client_for(handler, settings: Settings | None = None) -> tuple[TestClient, l
         seen.append(request)
         return handler(request)
 
-    app = create_app(settings or Settings(SESSION_SECRET="test-secret"), transport=httpx.MockTransport(record))
+    app = create_app(settings or Settings(SESSION_SECRET="test-secret", RASA_TOKEN="gateway-token"),
+                     transport=httpx.MockTransport(record))
     return TestClient(app), seen
 
 
@@ -32,7 +33,7 @@ def conversation(client: TestClient) -> str:
 
 
 def rasa_reply(request: httpx.Request) -> httpx.Response:
-    if request.url.path == "/webhooks/rest/webhook":
+    if request.url.path == "/webhooks/gateway/webhook":
         return httpx.Response(200, json=[
             {"recipient_id": "x", "text": "MUST NOT · D200 5.3"},
             {"recipient_id": "x", "custom": {"covered": True, "citations": [CITATION], "notices": ["review"]}},
@@ -146,7 +147,7 @@ def test_rate_limits_per_conversation_and_per_address():
         assert client.post("/api/conversations").status_code == 429
     assert refused.status_code == 429 and "wait" in refused.json()["message"]
     assert int(refused.headers["retry-after"]) >= 1
-    assert len([r for r in seen if r.url.path == "/webhooks/rest/webhook"]) == 3
+    assert len([r for r in seen if r.url.path == "/webhooks/gateway/webhook"]) == 3
 
 
 def test_web_feedback_is_stored_once_per_answer(tmp_path):
@@ -165,3 +166,12 @@ def test_web_feedback_is_stored_once_per_answer(tmp_path):
     saved = all_feedback(open_database(url))
     assert [(f.channel, f.helpful, f.clauses) for f in saved] == [("web", False, ["D200 5.3"])]
     assert saved[0].channel_user == "web:" + conversation_id.split(".")[0]
+
+
+def test_every_message_to_rasa_carries_the_gateways_token():
+    client, seen = client_for(rasa_reply)
+    with client:
+        one = conversation(client)
+        assert client.post("/api/chat", json={"conversation_id": one, "message": "hi", "role": "parent"}).status_code == 200
+    [sent] = [r for r in seen if r.url.path == "/webhooks/gateway/webhook"]
+    assert sent.headers["x-policybot-gateway-token"] == "gateway-token"
