@@ -50,7 +50,8 @@ class Incident(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: the migration adds triggers that refuse UPDATE and DELETE."""
+    """Append-only: the migration adds triggers that refuse UPDATE and DELETE, and each entry is chained by hash
+    to the one before it (bot.audit_chain)."""
 
     __tablename__ = "audit_entries"
 
@@ -62,8 +63,21 @@ class AuditEntry(Base):
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    incident_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the report after a change
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # covers prev_hash (bot.audit_chain)
 
     incident: Mapped[Incident] = relationship(back_populates="audit")
+
+
+class AuditHead(Base):
+    """The end of the audit chain: how many entries there are and the last one's hash (one row)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):

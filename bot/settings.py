@@ -54,6 +54,8 @@ class Settings:
         "policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file)."
     )
     INDUCTION_PASS_MARK: int = _setting(80, "Percentage of quiz answers needed to pass the safeguarding induction.")
+    DSL_GROUP: str = _setting(
+        "", "Operating-system group whose members may use `policybot incidents` and `audit` (empty: anyone).")
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
     SMTP_PORT: int = _setting(25, "Port of the SMTP server.")
     SMTP_STARTTLS: bool = _setting(False, "Use STARTTLS with the SMTP server (true/false).")

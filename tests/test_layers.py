@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.paths import ROOT
 
-KERNEL = {"bot.settings", "bot.database", "bot.records", "bot.roles", "bot.messages", "bot.contract"}
+KERNEL = {"bot.settings", "bot.database", "bot.records", "bot.roles", "bot.messages", "bot.contract", "bot.audit_chain"}
 FEATURES = ("bot.policy", "bot.safeguarding", "bot.incidents", "bot.induction", "bot.notify", "bot.gateway", "bot.cli")
 RETRIEVAL_STACK = ("numpy", "torch", "sentence_transformers", "bot.policy.retrieval", "bot.policy.embeddings",
                    "bot.policy.keywords", "bot.policy.assistant", "bot.safeguarding")

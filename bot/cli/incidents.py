@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
+import grp
 import json
+import os
+import pwd
 import sys
 from zoneinfo import ZoneInfo
 
@@ -58,12 +60,39 @@ def export_row(incident: Incident, zone: ZoneInfo) -> list[str]:
             f"{incident.reporter_name} ({incident.reporter_role}, {incident.reporter_contact})", incident.reference]
 
 
+def os_user() -> str:
+    """Who is running this, from the operating system (not from LOGNAME or USER, which anyone can set)."""
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def in_group(group: str) -> bool:
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        return False
+    return entry.gr_gid in os.getgroups() or entry.gr_gid == os.getegid() or os_user() in entry.gr_mem
+
+
+def refused(settings: Settings) -> str | None:
+    """Why this account may not read the reports (DSL_GROUP), or None."""
+    if settings.DSL_GROUP and not in_group(settings.DSL_GROUP):
+        return (f"The reports are for the Designated Safeguarding Lead's group ({settings.DSL_GROUP}); "
+                f"{os_user()} is not in it. Ask the school's IT lead to add you.")
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    why_not = refused(settings)
+    if why_not:
+        print(why_not, file=sys.stderr)
+        return 2
     service = IncidentService(settings)
     zone = service.zone
+    actor = f"cli:{os_user()}"
     try:
         if args.action == "list":
             incidents = service.list(args.status)
+            service.record_reads(incidents, actor, "listed")
             if args.json:
                 print(json.dumps([summary_of(i, zone) for i in incidents], indent=2))
             elif not incidents:
@@ -74,19 +103,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{i.reference:<15} {local_time(i.created_at, zone):<17} {i.status:<13} "
                           f"{'YES' if i.urgent else '':<7} {BY_KEY[i.category].label}")
         elif args.action == "show":
-            details = details_of(service.get(args.reference), zone)
+            incident = service.get(args.reference)
+            service.record_reads([incident], actor, "viewed")
+            details = details_of(incident, zone)
             if args.json:
                 print(json.dumps(details, indent=2, ensure_ascii=False))
             else:
                 _print_details(details)
         elif args.action in {"ack", "close"}:
             to_status = "acknowledged" if args.action == "ack" else "closed"
-            incident = service.change_status(args.reference, to_status, f"cli:{args.by}", getattr(args, "note", None))
+            incident = service.change_status(args.reference, to_status, actor, getattr(args, "note", None))
             print(f"{incident.reference} is now {incident.status}.")
         elif args.action == "export":
             writer = csv.writer(sys.stdout)
             writer.writerow(EXPORT_FIELDS)
-            for incident in service.list(args.status):
+            incidents = service.list(args.status)
+            service.record_reads(incidents, actor, "exported")
+            for incident in incidents:
                 writer.writerow([as_text_cell(cell) for cell in export_row(incident, zone)])
     except (IncidentNotFound, StatusChangeRefused) as problem:
         print(problem.args[0], file=sys.stderr)
@@ -123,10 +156,28 @@ def add_parser(commands) -> None:
     for name, text in (("ack", "mark a report acknowledged"), ("close", "close a report, saying what was done")):
         change = actions.add_parser(name, help=text)
         change.add_argument("reference")
-        change.add_argument("--by", default=getpass.getuser(), help="who is doing this (default: your login name)")
         if name == "close":
             change.add_argument("--note", required=True, help="the action taken, kept with the report")
     export = actions.add_parser("export", help="CSV in the order of a safeguarding record")
     export.add_argument("--format", choices=["csv"], default="csv")
     export.add_argument("--status", choices=STATUSES)
     top.set_defaults(handler=run)
+    audit = commands.add_parser("audit", help="check the audit trail for edits, deletions and changed reports")
+    audit.add_argument("check", choices=["verify"])
+    audit.set_defaults(handler=verify)
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    why_not = refused(settings)
+    if why_not:
+        print(why_not, file=sys.stderr)
+        return 2
+    result = IncidentService(settings).verify_audit()
+    if result.intact:
+        print(f"The audit trail is intact: {result.entries} entries, each chained to the one before; "
+              f"every report matches its last recorded change. Head: {result.head}")
+        return 0
+    print(f"The audit trail has been tampered with ({len(result.problems)} problems):", file=sys.stderr)
+    for line in result.problems:
+        print(f"  {line}", file=sys.stderr)
+    return 1

@@ -6,20 +6,21 @@ failure leaves nothing half-written. Reports are never deleted; every change is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.expression import Executable
 
-from bot import database
+from bot import audit_chain, database
 from bot.incidents.categories import BY_KEY
 from bot.incidents.contacts import Contacts, load_contacts
 from bot.notify import messages as notifications
-from bot.records import STATUSES, AuditEntry, Incident, ReferenceCounter, utcnow
+from bot.records import STATUSES, Incident, ReferenceCounter, utcnow
 from bot.settings import Settings
 
 
@@ -124,8 +125,8 @@ class IncidentService:
         )
         session.add(incident)
         session.flush()
-        actor = f"{draft.reporter_name} ({draft.channel_user})"
-        session.add(AuditEntry(incident_id=incident.id, at=now, actor=actor, action="created", to_status="open"))
+        audit_chain.append(session, incident, f"{draft.reporter_name} ({draft.channel_user})", "created",
+                           to_status="open")
         for message in notifications.messages_for(incident, people, self.zone):
             session.add(message)
         return incident
@@ -170,6 +171,20 @@ class IncidentService:
         with self.db.session(read_only=True) as session:
             return list(session.scalars(query))
 
+    def record_reads(self, incidents: Sequence[Incident], actor: str, action: str) -> None:
+        """Reading reports is a recorded act: one audit entry per report read (viewed, listed, exported)."""
+        if not incidents:
+            return
+        with self.db.session() as session:
+            for incident in session.scalars(select(Incident).where(Incident.id.in_([i.id for i in incidents]))
+                                            .order_by(Incident.id)):
+                audit_chain.append(session, incident, actor, action, changed=False)
+
+    def verify_audit(self) -> audit_chain.Verification:
+        self.prepare()
+        with self.db.session(read_only=True) as session:
+            return audit_chain.verify(session)
+
     def change_status(self, reference: str, to_status: str, actor: str, note: str | None = None) -> Incident:
         """Acknowledge or close a report, with an audit entry; closed reports stay closed."""
         if to_status not in STATUSES or to_status == "open":
@@ -185,12 +200,10 @@ class IncidentService:
                 raise StatusChangeRefused(f"{incident.reference} is already closed.")
             if incident.status == to_status:
                 raise StatusChangeRefused(f"{incident.reference} is already {to_status}.")
-            now = utcnow()
-            session.execute(insert(AuditEntry).values(
-                incident_id=incident.id, at=now, actor=actor, action=to_status,
-                from_status=incident.status, to_status=to_status, note=note,
-            ))
-            incident.status, incident.updated_at = to_status, now
+            from_status = incident.status
+            incident.status, incident.updated_at = to_status, utcnow()
             if to_status == "closed" and note:
                 incident.action_taken = note
+            session.flush()
+            audit_chain.append(session, incident, actor, to_status, from_status, to_status, note)
         return self.get(reference)
