@@ -69,6 +69,8 @@ class Settings:
     SLACK_BOT_TOKEN: str = _setting("", "Slack bot token (xoxb-...); Slack is off when empty.")
     SLACK_SIGNING_SECRET: str = _setting("", "Slack signing secret, for HTTP mode at /slack/events.")
     SLACK_APP_TOKEN: str = _setting("", "Slack app-level token (xapp-...); when set, Socket Mode is used (no public URL).")
+    SLACK_TEAM_IDS: str = _setting(
+        "", "Comma-separated Slack workspace ids whose members are served (others, Slack Connect too, are refused).")
     SLACK_API_URL: str = _setting("https://slack.com/api/", "Slack Web API address (changed only by tests).")
     TEAMS_APP_ID: str = _setting("", "Microsoft app (client) id of the Azure Bot registration; Teams is off when empty.")
     TEAMS_APP_PASSWORD: str = _setting("", "Client secret of the app registration (or use a certificate instead).")
@@ -76,6 +78,9 @@ class Settings:
     TEAMS_CERTIFICATE_KEY_FILE: str = _setting("", "PEM file with the certificate's private key (kept outside the repository).")
     TEAMS_TENANT_ID: str = _setting(
         "", "Tenant id of a single-tenant bot (only that tenant is served); empty for a multi-tenant registration."
+    )
+    TEAMS_TENANT_IDS: str = _setting(
+        "", "Comma-separated tenant ids a multi-tenant bot serves (others are refused); a single-tenant bot serves its own."
     )
     TEAMS_APP_WEBSITE: str = _setting(
         "", "School website (https) named in the Teams app package as its website, privacy and terms pages."
@@ -120,6 +125,15 @@ class Settings:
 
     def teams_hosts(self) -> set[str]:
         return {h.strip().lower() for h in self.TEAMS_SERVICE_URL_HOSTS.split(",") if h.strip()}
+
+    def teams_tenants(self) -> set[str]:
+        """The tenants served: TEAMS_TENANT_IDS, and a single-tenant bot's own (empty set: any)."""
+        return {t.strip() for t in self.TEAMS_TENANT_IDS.split(",") if t.strip()} | (
+            {self.TEAMS_TENANT_ID} if self.TEAMS_TENANT_ID else set())
+
+    def slack_teams(self) -> set[str]:
+        """The Slack workspaces whose members are served (empty set: any)."""
+        return {t.strip() for t in self.SLACK_TEAM_IDS.split(",") if t.strip()}
 
     def database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in DATA_DIR."""

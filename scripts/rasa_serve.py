@@ -7,7 +7,7 @@ import sys
 token = os.environ.get("RASA_AUTH_TOKEN", "")  # the gateway channel checks it too
 if not token:
     sys.exit("error: RASA_AUTH_TOKEN is not set")
-sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+sys.argv = ["rasa", *sys.argv[1:], f"--auth-token={token}"]  # "=": a token may start with "-"
 
 from rasa.__main__ import main  # noqa: E402  (after sys.argv is set)
 

@@ -26,3 +26,12 @@ def test_settings_read_and_cast_the_environment():
 def test_a_bad_value_is_a_clear_error():
     with pytest.raises(SystemExit, match="GATEWAY_PORT='eighty' is not a valid int"):
         Settings.from_env({"GATEWAY_PORT": "eighty"})
+
+
+def test_allow_lists_read_comma_separated_ids():
+    from bot.settings import Settings
+
+    assert Settings(TEAMS_TENANT_IDS=" t1, t2 ,").teams_tenants() == {"t1", "t2"}
+    assert Settings(TEAMS_TENANT_IDS="t1", TEAMS_TENANT_ID="t3").teams_tenants() == {"t1", "t3"}
+    assert Settings().teams_tenants() == set() and Settings().slack_teams() == set()
+    assert Settings(SLACK_TEAM_IDS="T1,T2").slack_teams() == {"T1", "T2"}

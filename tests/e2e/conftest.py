@@ -12,6 +12,7 @@ from bot.cli import stack
 from bot.cli.stack import free_port
 from bot.gateway.channels.web.conversations import ConversationIds
 from bot.settings import Settings
+from tests.support.fake_slack import TEAM as SLACK_TEAM
 from tests.support.identities import (
     SLACK_SIGNING_SECRET,
     TEAMS_APP_ID,
@@ -112,6 +113,7 @@ def contacts_for_tests(folder: Path) -> Path:
 def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fake_microsoft):
     settings = stack.with_token(Settings(
         SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
+        SLACK_TEAM_IDS=f"{SLACK_TEAM},T0OTHERSCHOOL",
         TEAMS_APP_ID=TEAMS_APP_ID, TEAMS_APP_PASSWORD=TEAMS_APP_PASSWORD, TEAMS_TENANT_ID=TEAMS_TENANT,
         TEAMS_SERVICE_URL_HOSTS="127.0.0.1", TEAMS_SERVICE_URL=fake_microsoft.service_url,
         TEAMS_OPENID_METADATA_URL=fake_microsoft.metadata_url, TEAMS_LOGIN_URL=fake_microsoft.login_url,

@@ -8,6 +8,7 @@ import json
 import time
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from bot.incidents.service import IncidentService
@@ -173,6 +174,13 @@ def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_st
     ack = [e for b in notice[1]["blocks"] if b["type"] == "actions" for e in b["elements"]][0]
     assert ack["action_id"] == "acknowledge_incident" and ack["value"] == reference
 
+    # Someone the report was not sent to cannot acknowledge it, even with the button's value.
+    action(running_stack, "UOUTSIDER", "DUOUTSIDER", "acknowledge_incident", reference,
+           {"ts": "1700000001.000100", "blocks": notice[1]["blocks"]})
+    [refusal] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UOUTSIDER")
+    assert "Only the people this report was sent to" in refusal[1]["text"]
+    assert IncidentService(running_stack.settings).get(reference).status == "open"
+
     action(running_stack, "UHEAD", "DUHEAD", "acknowledge_incident", reference,
            {"ts": "1700000001.000200", "blocks": notice[1]["blocks"]})
     assert fake_slack.wait_for(lambda m, b: m == "chat.update" and b.get("ts") == "1700000001.000200")
@@ -231,3 +239,23 @@ def test_a_danger_message_in_a_dm_gets_999_and_the_dsl_first(running_stack, fake
     [first, *_] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUDANGER")
     assert "999" in first[1]["text"] and "Designated Safeguarding Lead" in first[1]["text"]
     assert "Make an urgent report" in blocks_text(first[1]["blocks"])
+
+
+@pytest.mark.parametrize("how", ["another workspace", "slack connect"])
+def test_people_from_workspaces_not_on_the_allow_list_are_refused(running_stack, fake_slack, how):
+    user = "UFOREIGN1" if how == "another workspace" else "UFOREIGN2"
+    kind = {**dm(user, "can I friend a parent?"), "user_team": "T0SOMEWHERE"}
+    if how == "another workspace":
+        body = json.dumps({"token": "unused", "team_id": "T0SOMEWHERE", "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{next(_ids)}", "event_time": int(time.time()), "event": kind})
+        assert post(running_stack, body, "application/json").status_code == 200
+    else:  # a Slack Connect user writing in our workspace: the event's team is ours, theirs is user_team
+        assert event(running_stack, kind).status_code == 200
+    [refusal] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == user)
+    assert "Heatons Cluster's own staff" in refusal[1]["text"]
+    settings = running_stack.settings
+    for team in ("T0SOMEWHERE", TEAM):  # the refusal is made before anything reaches Rasa
+        tracker = httpx.get(f"{settings.RASA_URL}/conversations/slack:{team}:{user}/tracker",
+                            params={"token": settings.RASA_TOKEN}, timeout=30).json()
+        assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+    assert not fake_slack.calls_to("chat.postMessage", channel=f"D{user}")

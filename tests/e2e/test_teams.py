@@ -259,6 +259,15 @@ def test_a_report_started_in_a_channel_continues_in_the_personal_chat_and_reache
     [card] = cards(notice)
     [acknowledge] = [a for a in card["actions"] if a["title"] == "Acknowledge"]
 
+    # Someone the report was not sent to cannot acknowledge it, even with the card's data.
+    outsider = activity(fake_microsoft, person="outsider", conversation="a:personal-outsider", value=acknowledge["data"])
+    outsider["from"]["aadObjectId"] = "aad-outsider"
+    outsider.pop("text")
+    assert post(running_stack, fake_microsoft, outsider).status_code == 202
+    [refusal] = replies(fake_microsoft, "a:personal-outsider")
+    assert "Only the people this report was sent to" in said(refusal)
+    assert incidents.get(incident.reference).status == "open"
+
     # ...who presses "Acknowledge" in Teams.
     click = activity(fake_microsoft, person="headteacher", conversation=head_chat, replyToId="reply-notice",
                      value=acknowledge["data"])

@@ -38,13 +38,29 @@ async def ask(rasa: RasaClient, sender: str, text: str, channel: str) -> list[Bo
         return []
 
 
-async def acknowledge(settings: Settings, reference: str, actor: str) -> str | None:
-    """Mark a report acknowledged from a notification's button; None, or what to tell the person instead."""
+NOT_A_RECIPIENT = "Only the people this report was sent to can acknowledge it."
+
+
+def _acknowledge_as_recipient(settings: Settings, reference: str, actor: str, channel: str, user: str) -> None:
+    from bot.incidents.service import IncidentService, StatusChangeRefused
+
+    service = IncidentService(settings)
+    incident = service.get(reference)
+    people = [service.contacts.people[key] for key in incident.routed_to if key in service.contacts.people]
+    allowed = {p.slack_user if channel == "slack" else p.teams_user for p in people} - {None, ""}
+    if user not in allowed:
+        raise StatusChangeRefused(NOT_A_RECIPIENT)
+    service.change_status(reference, "acknowledged", actor)
+
+
+async def acknowledge(settings: Settings, reference: str, actor: str, channel: str, user: str) -> str | None:
+    """Mark a report acknowledged from a notification's button, when the person clicking (`user`: their Slack
+    user id or Entra object id) is one the report was routed to; None, or what to tell them instead."""
     from bot.database import DatabaseUnavailable
-    from bot.incidents.service import IncidentNotFound, IncidentService, StatusChangeRefused
+    from bot.incidents.service import IncidentNotFound, StatusChangeRefused
 
     try:
-        await asyncio.to_thread(IncidentService(settings).change_status, reference, "acknowledged", actor)
+        await asyncio.to_thread(_acknowledge_as_recipient, settings, reference, actor, channel, user)
     except (IncidentNotFound, StatusChangeRefused) as problem:
         return str(problem)
     except DatabaseUnavailable:

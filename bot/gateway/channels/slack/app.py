@@ -32,6 +32,13 @@ from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.settings import Settings
 
 log = logging.getLogger("bot.slack")
+def _part(body: dict, key: str) -> dict:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+OTHER_WORKSPACE = ("Sorry, this assistant is for the Heatons Cluster's own staff. If you work for one of its schools, "
+                   "use your school Slack account.")
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 MOVED_TO_DM = ("Reports are private, so I've sent you a direct message to take this one there. "
                "Please don't post any details in this channel.")
@@ -72,6 +79,7 @@ class SlackChannel:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._skip_redeliveries)
+        app.middleware(self._only_allowed_workspaces)
         app.event("message")(self._on_direct_message)
         app.event("app_mention")(self._on_mention)
         app.command("/policy")(self._on_command)
@@ -86,6 +94,25 @@ class SlackChannel:
             log.info("ignored a redelivered Slack event")
             return BoltResponse(status=200, body="")
         return await next()
+
+    @staticmethod
+    def _persons_workspace(body: dict) -> str | None:
+        """The workspace of the person behind a request (a Slack Connect user's own, not the host's)."""
+        event, user = _part(body, "event"), _part(body, "user")
+        return (event.get("user_team") or user.get("team_id") or body.get("user_team_id") or body.get("team_id")
+                or _part(body, "team").get("id"))
+
+    async def _only_allowed_workspaces(self, body: dict, client: AsyncWebClient, next):
+        allowed = self.settings.slack_teams()
+        if not allowed or not isinstance(body, dict) or self._persons_workspace(body) in allowed:
+            return await next()
+        log.warning("refused a Slack request from a workspace not on SLACK_TEAM_IDS")
+        event = _part(body, "event")
+        user = event.get("user") or body.get("user_id") or _part(body, "user").get("id")
+        channel = event.get("channel") or body.get("channel_id") or _part(body, "channel").get("id")
+        if user and channel and not event.get("bot_id"):
+            await client.chat_postEphemeral(channel=channel, user=user, text=OTHER_WORKSPACE)
+        return BoltResponse(status=200, body="")
 
     # Conversations -----------------------------------------------------------------------
 
@@ -206,7 +233,7 @@ class SlackChannel:
         await ack()
         team, user, channel, _ = self._where(body)
         reference = action.get("value") or ""
-        problem = await acknowledge(self.settings, reference, str(SenderId.slack(team, user)))
+        problem = await acknowledge(self.settings, reference, str(SenderId.slack(team, user)), "slack", user)
         if problem:
             await client.chat_postEphemeral(channel=channel, user=user, text=problem)
             return

@@ -126,9 +126,10 @@ class TeamsChannel:
             activity = Activity().deserialize(raw)
         except Exception:  # msrest raises its own DeserializationError family
             return _refused(400, "not_an_activity", "The body is not a Bot Framework activity.")
-        if self.settings.TEAMS_TENANT_ID and tenant_of(activity) != self.settings.TEAMS_TENANT_ID:
-            log.warning("refused a Teams request from another tenant")
-            return _refused(403, "other_tenant", "This assistant serves one school's tenant only.")
+        tenants = self.settings.teams_tenants()
+        if tenants and tenant_of(activity) not in tenants:
+            log.warning("refused a Teams request from a tenant that is not served")
+            return _refused(403, "other_tenant", "This assistant serves its schools' tenants only.")
         conversation_id = activity.conversation.id if activity.conversation else ""
         if activity.id and not self.recent.first_time(f"{conversation_id}|{activity.id}"):
             log.info("ignored a redelivered Teams activity")
@@ -262,7 +263,8 @@ class TeamsChannel:
         await self.send(activity, text_activity(reply.text))
 
     async def _on_acknowledge(self, activity: Activity, reference: str) -> None:
-        problem = await acknowledge(self.settings, reference, str(SenderId.teams(tenant_of(activity), user_key(activity))))
+        problem = await acknowledge(self.settings, reference, str(SenderId.teams(tenant_of(activity), user_key(activity))),
+                                    "teams", user_key(activity))
         if problem:
             await self.send(activity, text_activity(problem))
             return
