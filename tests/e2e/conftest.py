@@ -114,6 +114,7 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fa
     settings = stack.with_token(Settings(
         SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
         SLACK_TEAM_IDS=f"{SLACK_TEAM},T0OTHERSCHOOL",
+        LOG_LEVEL="DEBUG",  # the log-privacy test must hold at the most talkative level
         TEAMS_APP_ID=TEAMS_APP_ID, TEAMS_APP_PASSWORD=TEAMS_APP_PASSWORD, TEAMS_TENANT_ID=TEAMS_TENANT,
         TEAMS_SERVICE_URL_HOSTS="127.0.0.1", TEAMS_SERVICE_URL=fake_microsoft.service_url,
         TEAMS_OPENID_METADATA_URL=fake_microsoft.metadata_url, TEAMS_LOGIN_URL=fake_microsoft.login_url,
