@@ -54,6 +54,9 @@ class Settings:
         "policy_corpus/contacts.yml", "Who is told about each kind of report (see the comments in the file)."
     )
     INDUCTION_PASS_MARK: int = _setting(80, "Percentage of quiz answers needed to pass the safeguarding induction.")
+    RETENTION_REPORT_YEARS: int = _setting(25, "Years after it was received that a report's content is disposed of.")
+    RETENTION_REGISTER_YEARS: int = _setting(6, "Years the induction register and induction progress are kept.")
+    RETENTION_FEEDBACK_DAYS: int = _setting(365, "Days \"Helpful?\" answers and Teams chat references are kept.")
     DSL_GROUP: str = _setting(
         "", "Operating-system group whose members may use `policybot incidents` and `audit` (empty: anyone).")
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from bot.cli import incidents as incident_cli
+from bot.cli import records as records_cli
 from bot.cli import register as register_cli
 from bot.database import DatabaseUnavailable
 from bot.incidents.contacts import ContactsError
@@ -109,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or upgrade the incident database").set_defaults(handler=_database)
     incident_cli.add_parser(commands)
     register_cli.add_parser(commands)
+    records_cli.add_parsers(commands)
     return top
 
 
