@@ -110,6 +110,36 @@ def migrate(url: str) -> None:
         _migrated.add(url)
 
 
+def grant_to_app_role(owner_url: str, app_role: str) -> None:
+    """On PostgreSQL with separate roles: the app role may read and write rows, but only add to the audit trail,
+    never delete reports, and (not owning the tables) cannot alter, truncate, or disable or drop triggers."""
+    if make_url(owner_url).get_backend_name() != "postgresql":
+        return
+    from sqlalchemy import text
+
+    role = '"' + app_role.replace('"', '""') + '"'
+    with engine_for(owner_url).begin() as connection:
+        for statement in (
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_entries FROM {role}",
+            f"REVOKE DELETE, TRUNCATE, TRIGGER ON incidents FROM {role}",
+            f"REVOKE TRUNCATE, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        ):
+            connection.execute(text(statement))
+
+
+def prepare_for(settings_owner_url: str, app_url: str) -> None:
+    """Migrate as the owner (DATABASE_OWNER_URL) and grant the app role (DATABASE_URL's user) its rights; with
+    one URL for both, just migrate."""
+    migrate(settings_owner_url)
+    if settings_owner_url != app_url:
+        user = make_url(app_url).username
+        if user:
+            grant_to_app_role(settings_owner_url, user)
+
+
 @contextmanager
 def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
     """A unit of work: committed when the block ends, rolled back whole if anything fails."""

@@ -44,6 +44,9 @@ class Settings:
     DATABASE_URL: str = _setting(
         "", "SQLAlchemy URL of the incident database, e.g. postgresql+psycopg://user@host/db; empty means SQLite in DATA_DIR."
     )
+    DATABASE_OWNER_URL: str = _setting(
+        "", "PostgreSQL URL as the tables' owner, for migrations and grants; DATABASE_URL's user then gets row rights only."
+    )
     SCHOOL_TIMEZONE: str = _setting("Europe/London", "Time zone for reading and showing the times of incidents.")
     SCHOOL_DAY_START: str = _setting(
         "08:45", "When the school day starts (HH:MM): what \"this morning\" or \"before school\" mean in a report."
@@ -138,6 +141,10 @@ class Settings:
         """The Slack workspaces whose members are served (empty set: any)."""
         return {t.strip() for t in self.SLACK_TEAM_IDS.split(",") if t.strip()}
 
+    def owner_url(self) -> str:
+        """The database as its owner (migrations and grants): DATABASE_OWNER_URL, else the app's own URL."""
+        return self.DATABASE_OWNER_URL or self.database_url()
+
     def database_url(self) -> str:
         """DATABASE_URL, or a SQLite file in DATA_DIR."""
         if self.DATABASE_URL:
@@ -175,6 +182,7 @@ def _cast(default, raw: str):
 
 SECRETS = ("SESSION_SECRET", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
            "TEAMS_APP_PASSWORD", "RASA_TOKEN", "ACTION_SERVER_TOKEN")
+URLS = ("DATABASE_URL", "DATABASE_OWNER_URL")
 
 
 def shown_value(name: str, value: object) -> str:
@@ -182,7 +190,7 @@ def shown_value(name: str, value: object) -> str:
     if name in SECRETS:
         return "(set, hidden)" if value else ""
     text = str(value)
-    if name == "DATABASE_URL" and "://" in text and "@" in text:
+    if name in URLS and "://" in text and "@" in text:
         scheme, rest = text.split("://", 1)
         credentials, host = rest.rsplit("@", 1)
         user = credentials.split(":", 1)[0]

@@ -64,9 +64,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _database(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.database import describe_url, migrate
+    from bot.database import describe_url, prepare_for
 
-    migrate(settings.database_url())
+    prepare_for(settings.owner_url(), settings.database_url())
     print(f"The database at {describe_url(settings.database_url())} is up to date.")
     return 0
 

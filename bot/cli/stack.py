@@ -116,11 +116,11 @@ def write_endpoints(settings: Settings, run_dir: Path) -> Path:
 
 def prepare_storage(settings: Settings) -> None:
     """Check the contacts file and bring the database schema up to date before anything starts."""
-    from bot.database import migrate
+    from bot.database import prepare_for
     from bot.incidents.contacts import load_contacts
 
     load_contacts(settings.path(settings.CONTACTS_FILE))
-    migrate(settings.database_url())
+    prepare_for(settings.owner_url(), settings.database_url())
 
 
 def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
