@@ -259,3 +259,17 @@ def test_people_from_workspaces_not_on_the_allow_list_are_refused(running_stack,
                             params={"token": settings.RASA_TOKEN}, timeout=30).json()
         assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
     assert not fake_slack.calls_to("chat.postMessage", channel=f"D{user}")
+
+
+@pytest.mark.parametrize("user, words", [("UGUEST", "guest account"), ("UNOBODY", "couldn't check your Slack account")])
+def test_guests_and_accounts_slack_will_not_vouch_for_are_refused(running_stack, fake_slack, user, words):
+    fake_slack.guests.add("UGUEST")
+    fake_slack.unknown.add("UNOBODY")
+    assert event(running_stack, dm(user, "can I friend a parent?")).status_code == 200
+    [refusal] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == user)
+    assert words in refusal[1]["text"]
+    settings = running_stack.settings
+    tracker = httpx.get(f"{settings.RASA_URL}/conversations/slack:{TEAM}:{user}/tracker",
+                        params={"token": settings.RASA_TOKEN}, timeout=30).json()
+    assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+    assert not fake_slack.calls_to("chat.postMessage", channel=f"D{user}")

@@ -298,3 +298,17 @@ def test_a_danger_message_gets_999_and_the_dsl_first(running_stack, fake_microso
     first = replies(fake_microsoft, body["conversation"]["id"])[0]
     assert "999" in said(first) and "Designated Safeguarding Lead" in said(first)
     assert "Make an urgent report" in said(first)
+
+
+@pytest.mark.parametrize("person, words", [("guest1", "guest account"), ("ghost1", "couldn't check your Teams account")])
+def test_guests_and_accounts_teams_will_not_vouch_for_are_refused(running_stack, fake_microsoft, person, words):
+    fake_microsoft.guests.add("29:guest1")
+    fake_microsoft.unknown_members.add("29:ghost1")
+    assert post(running_stack, fake_microsoft, activity(fake_microsoft, "can I friend a parent?",
+                                                        person=person)).status_code == 202
+    [refusal] = replies(fake_microsoft, f"a:personal-29:{person}")
+    assert words in said(refusal)
+    settings = running_stack.settings
+    tracker = httpx.get(f"{settings.RASA_URL}/conversations/teams:{TEAMS_TENANT}:aad-{person}/tracker",
+                        params={"token": settings.RASA_TOKEN}, timeout=30).json()
+    assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]

@@ -16,6 +16,7 @@ import http.server
 import ipaddress
 import itertools
 import json
+import re
 import ssl
 import threading
 import time
@@ -99,6 +100,8 @@ class FakeMicrosoft:
         self.token_requests: list[dict] = []
         self.key_fetches = 0
         self.issued_tokens: set[str] = set()
+        self.guests: set[str] = set()  # Teams ids the member lookup calls guests
+        self.unknown_members: set[str] = set()  # Teams ids the member lookup does not find
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         fake = self
@@ -159,8 +162,18 @@ class FakeMicrosoft:
                 "issuer": f"{self.base}/{tenant}/v2.0",
                 "authorization_endpoint": f"{self.base}/{tenant}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{self.base}/{tenant}/oauth2/v2.0/token"})
+        auth = handler.headers.get("Authorization") or ""
         with self.lock:
-            self.calls.append({"method": "GET", "path": path, "auth": handler.headers.get("Authorization"), "body": {}})
+            self.calls.append({"method": "GET", "path": path, "auth": auth, "body": {}})
+            authorised = auth.removeprefix("Bearer ") in self.issued_tokens
+        member = re.fullmatch(r"/teams/v3/conversations/[^/]+/members/([^/?]+)", unquote(path))
+        if member and not authorised:
+            return self._send(handler, 401, {"error": {"code": "Unauthorized"}})
+        if member:  # Teams' member lookup: userRole "guest" for guest accounts
+            who = member.group(1)
+            if who in self.unknown_members:
+                return self._send(handler, 404, {"error": {"code": "MemberNotFoundInConversation"}})
+            return self._send(handler, 200, {"id": who, "name": who, "userRole": "guest" if who in self.guests else "user"})
         self._send(handler, 404, {"error": {"code": "NotFound"}})
 
     def post(self, handler, method: str) -> None:

@@ -32,6 +32,8 @@ class FakeSlack:
         self.rate_limited: dict[str, int] = {}  # channel -> how many posts to it get 429 first
         self.lock = threading.Lock()
         self.socket_url = ""  # what apps.connections.open hands out (a FakeSocketMode)
+        self.guests: set[str] = set()  # user ids users.info describes as guests (is_restricted)
+        self.unknown: set[str] = set()  # user ids users.info answers user_not_found for
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -83,6 +85,12 @@ class FakeSlack:
                     "url": "https://school.slack.example/", "user": "policybot"}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            if user in self.unknown:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": user, "team_id": TEAM, "is_bot": False,
+                                         "is_restricted": user in self.guests, "is_ultra_restricted": False}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))}}
         if method in {"chat.postMessage", "chat.update"}:

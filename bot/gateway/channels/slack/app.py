@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,6 +39,10 @@ def _part(body: dict, key: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+GUEST = ("Sorry, this assistant is for the school's staff, and your Slack account is a guest account. "
+         "Please ask a member of staff or the school office.")
+CANNOT_CHECK = "Sorry, I couldn't check your Slack account just now. Please try again in a minute."
+MEMBER_CACHE_SECONDS = 600.0
 OTHER_WORKSPACE = ("Sorry, this assistant is for the Heatons Cluster's own staff. If you work for one of its schools, "
                    "use your school Slack account.")
 MENTION = re.compile(r"<@[A-Z0-9]+>")
@@ -53,6 +59,7 @@ class SlackChannel:
                             request_verification_enabled=settings.slack_mode() == "http",
                             process_before_response=False)
         self.recent = RecentEvents()
+        self.members: dict[str, tuple[str | None, float]] = {}  # user -> (refusal or None, when checked)
         # bolt logs unhandled requests with their payloads: keep message text out of the logs
         logging.getLogger("slack_bolt").setLevel(logging.ERROR)
         self._clauses: dict[str, str] | None = None
@@ -79,7 +86,7 @@ class SlackChannel:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._skip_redeliveries)
-        app.middleware(self._only_allowed_workspaces)
+        app.middleware(self._only_staff)
         app.event("message")(self._on_direct_message)
         app.event("app_mention")(self._on_mention)
         app.command("/policy")(self._on_command)
@@ -102,17 +109,50 @@ class SlackChannel:
         return (event.get("user_team") or user.get("team_id") or body.get("user_team_id") or body.get("team_id")
                 or _part(body, "team").get("id"))
 
-    async def _only_allowed_workspaces(self, body: dict, client: AsyncWebClient, next):
-        allowed = self.settings.slack_teams()
-        if not allowed or not isinstance(body, dict) or self._persons_workspace(body) in allowed:
-            return await next()
-        log.warning("refused a Slack request from a workspace not on SLACK_TEAM_IDS")
+    @staticmethod
+    def _who_and_where(body: dict) -> tuple[str | None, str | None]:
         event = _part(body, "event")
         user = event.get("user") or body.get("user_id") or _part(body, "user").get("id")
         channel = event.get("channel") or body.get("channel_id") or _part(body, "channel").get("id")
-        if user and channel and not event.get("bot_id"):
-            await client.chat_postEphemeral(channel=channel, user=user, text=OTHER_WORKSPACE)
+        return user, channel
+
+    async def _only_staff(self, body: dict, client: AsyncWebClient, next):
+        """Only members of the allowed workspaces (SLACK_TEAM_IDS) who are not guests get through; anyone else
+        gets one line saying so, and nothing reaches Rasa."""
+        if not isinstance(body, dict) or _part(body, "event").get("bot_id"):
+            return await next()
+        user, channel = self._who_and_where(body)
+        allowed = self.settings.slack_teams()
+        if allowed and self._persons_workspace(body) not in allowed:
+            log.warning("refused a Slack request from a workspace not on SLACK_TEAM_IDS")
+            refusal: str | None = OTHER_WORKSPACE
+        elif user:
+            refusal = await self._guest_refusal(client, user)
+        else:
+            refusal = None
+        if refusal is None:
+            return await next()
+        if user and channel:
+            await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
         return BoltResponse(status=200, body="")
+
+    async def _guest_refusal(self, client: AsyncWebClient, user: str) -> str | None:
+        """None for a full member of the workspace; what to tell a guest, or someone Slack would not vouch for."""
+        now = time.monotonic()
+        known = self.members.get(user)
+        if known is not None and now - known[1] < MEMBER_CACHE_SECONDS:
+            return known[0]
+        try:
+            found = (await client.api_call("users.info", data={"user": user})).get("user") or {}
+        except SlackApiError as failure:
+            log.warning("could not look up a Slack user: %s", failure.response.get("error"))
+            return CANNOT_CHECK
+        guest = bool(found.get("is_restricted") or found.get("is_ultra_restricted") or found.get("is_stranger"))
+        if guest:
+            log.warning("refused a Slack guest")
+        refusal = GUEST if guest else None
+        self.members[user] = (refusal, now)
+        return refusal
 
     # Conversations -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import html
 import json
 import logging
 import re
+import time
 
 import httpx
 from botbuilder.core import MessageFactory, TurnContext
@@ -47,6 +48,10 @@ log = logging.getLogger("bot.teams")
 MAX_BODY_BYTES = 256 * 1024
 TAGS = re.compile(r"<[^>]{0,200}>")
 FILE_TYPES = ("image/", "video/", "audio/", "application/vnd.microsoft.teams.file")
+GUEST = ("Sorry, this assistant is for the school's staff, and your Teams account is a guest account. "
+         "Please ask a member of staff or the school office.")
+CANNOT_CHECK = "Sorry, I couldn't check your Teams account just now. Please try again in a minute."
+MEMBER_CACHE_SECONDS = 600.0
 MOVED_TO_CHAT = ("Reports are private, so I've sent you a personal chat message to take this one there. "
                  "Please don't post any details in this channel.")
 WELCOME = ("Hello! I answer questions about the Heatons Cluster Social Media Policy (D200), quoting the clause "
@@ -91,6 +96,7 @@ class TeamsChannel:
         self.connector = connector or Connector(settings)
         self.hosts = settings.teams_hosts()
         self.recent = RecentEvents()
+        self.members: dict[str, tuple[str | None, float]] = {}  # person -> (refusal or None, when checked)
         self.tasks: set[asyncio.Task] = set()
         logging.getLogger("msrest").setLevel(logging.WARNING)  # it logs request bodies at DEBUG
         logging.getLogger("msal").setLevel(logging.WARNING)
@@ -191,8 +197,29 @@ class TeamsChannel:
         if activity.recipient and activity.recipient.id in added and not self.is_channel(activity):
             await self.send(activity, text_activity(WELCOME))
 
+    async def _guest_refusal(self, activity: Activity) -> str | None:
+        """None for a member of the school's tenant; what to tell a guest, or someone Teams would not vouch for."""
+        person, now = user_key(activity), time.monotonic()
+        known = self.members.get(person)
+        if known is not None and now - known[1] < MEMBER_CACHE_SECONDS:
+            return known[0]
+        try:
+            role = await asyncio.to_thread(self.connector.member_role, activity.service_url, activity.conversation.id,
+                                           activity.from_property.id)
+        except ConnectorError:
+            return CANNOT_CHECK
+        refusal = GUEST if role.lower() == "guest" else None
+        if refusal:
+            log.warning("refused a Teams guest")
+        self.members[person] = (refusal, now)
+        return refusal
+
     async def _on_message(self, activity: Activity) -> None:
         if activity.from_property is None or activity.conversation is None:
+            return
+        refusal = await self._guest_refusal(activity)
+        if refusal:
+            await self.send(activity, text_activity(refusal))
             return
         try:
             await self._remember(activity)

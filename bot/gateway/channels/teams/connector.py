@@ -97,6 +97,16 @@ class Connector:
             self._call("message", lambda: self.client(service_url).conversations.send_to_conversation(
                 conversation_id, activity))
 
+    def member_role(self, service_url: str, conversation_id: str, member_id: str) -> str:
+        """Teams' role for a member of a conversation: "user", or "guest" for a guest account."""
+        raw = self._call("member lookup", lambda: self.client(service_url).conversations.get_conversation_member(
+            conversation_id, member_id, raw=True))
+        try:
+            found = raw.response.json()
+        except ValueError:
+            raise ConnectorError("member lookup") from None
+        return str(found.get("userRole") or "user") if isinstance(found, dict) else "user"
+
     def update(self, service_url: str, conversation_id: str, activity_id: str, activity: Activity) -> None:
         activity.id = activity_id
         self._call("update", lambda: self.client(service_url).conversations.update_activity(
