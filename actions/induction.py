@@ -8,11 +8,12 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.safeguarding import triage_first
+from bot.contract import SenderId
 from bot.database import DatabaseUnavailable
 from bot.incidents import form as report_form
 from bot.incidents.form import AnswerProblem
@@ -22,6 +23,16 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 UNAVAILABLE = ("Sorry, I can't reach the induction records right now, so I can't save your progress. Please try "
                "again in a few minutes; your place so far is kept.")
+
+
+STAFF_CHANNELS_ONLY = ("The safeguarding induction is taken in Slack or Microsoft Teams, where the school knows who "
+                       "you are, so your place in the register is really yours. Please open the assistant there.")
+
+
+def verified_staff(tracker: Tracker) -> bool:
+    """The induction's register must be bound to a real identity: Slack's or Teams' (within the allowed
+    workspace or tenant, staff only), never a web chat, where anyone can say they are staff."""
+    return SenderId.parse(tracker.sender_id).channel in ("slack", "teams")
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +59,9 @@ class ActionStartInduction(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         triaged = triage_first(dispatcher, tracker)
+        if not verified_staff(tracker):
+            dispatcher.utter_message(text=STAFF_CHANNELS_ONLY)
+            return [*triaged.events, FollowupAction("action_listen")]  # no name is asked, nothing starts
         try:
             known = induction_service().known_name(tracker.sender_id)
         except DatabaseUnavailable:
@@ -82,6 +96,9 @@ class InductionStep(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         triaged = triage_first(dispatcher, tracker)
+        if not verified_staff(tracker):  # a button payload typed on the web: nothing is read or written
+            dispatcher.utter_message(text=STAFF_CHANNELS_ONLY)
+            return triaged.events
         return triaged.events + say(dispatcher, lambda service: self.step(service, tracker))
 
 

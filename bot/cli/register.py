@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.cli.spreadsheet import as_text_cell
 from bot.incidents.service import local_time
 from bot.induction.content import InductionError
-from bot.induction.service import InductionService
+from bot.induction.service import InductionService, StaffMember
 from bot.settings import Settings
 
 FIELDS = ("name", "channel identity", "policy", "version", "attempt", "started", "finished", "score", "passed",
@@ -27,15 +27,20 @@ def rows(service: InductionService, zone: ZoneInfo) -> list[dict]:
             for r in service.register()]
 
 
-def read_staff(path: Path) -> list[str]:
-    """Names from a CSV with a `name` column (any other columns are ignored)."""
+def read_staff(path: Path) -> list[StaffMember]:
+    """People from a CSV with a `name` column and, optionally, `slack_user` (U…) and `teams_user` (Entra object
+    id) columns; any other columns are ignored."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            column = next((c for c in reader.fieldnames or [] if c.strip().lower() in {"name", "full name"}), None)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+            column = columns.get("name") or columns.get("full name")
             if column is None:
                 raise SystemExit(f"error: {path} needs a 'name' column")
-            return [row[column].strip() for row in reader if (row.get(column) or "").strip()]
+            slack, teams = columns.get("slack_user"), columns.get("teams_user")
+            return [StaffMember(row[column].strip(), (row.get(slack) or "").strip() if slack else "",
+                                (row.get(teams) or "").strip() if teams else "")
+                    for row in reader if (row.get(column) or "").strip()]
     except OSError as exc:
         raise SystemExit(f"error: cannot read {path}: {exc.strerror}") from None
 

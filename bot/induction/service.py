@@ -38,6 +38,15 @@ def _quote(clauses) -> str:
     return "\n".join(f"{cite(c)}: “{c.text}”" for c in clauses)
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    """One row of the school's staff list: a name and, ideally, their Slack user id and Teams object id."""
+
+    name: str
+    slack_user: str = ""
+    teams_user: str = ""
+
+
 class InductionService:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -207,18 +216,27 @@ class InductionService:
         with self.db.session(read_only=True) as session:
             return list(session.scalars(select(Acknowledgement).order_by(Acknowledgement.id)))
 
-    def missing(self, staff: list[str]) -> list[tuple[str, str]]:
-        """(name, reason) for each person with no confirmed acknowledgement of the current version."""
+    def missing(self, staff: list[StaffMember]) -> list[tuple[str, str]]:
+        """(name, reason) for each person with no confirmed acknowledgement of the current version. A person with
+        a Slack user id or Teams (Entra) object id on the staff list is matched on that identity only, so a typed
+        name cannot stand in for them; one with neither is matched by name, and the reason says so."""
         current = self.content.version
-        latest: dict[str, Acknowledgement] = {}
+        by_identity: dict[str, Acknowledgement] = {}
+        by_name: dict[str, Acknowledgement] = {}
         for row in self.register():
             if row.confirmed_at is not None:
-                latest[" ".join(row.person_name.lower().split())] = row
+                by_identity[row.channel_user.split(":")[0] + ":" + row.channel_user.split(":")[-1]] = row
+                by_name[" ".join(row.person_name.lower().split())] = row
         missing = []
-        for name in staff:
-            confirmed = latest.get(" ".join(name.lower().split()))
+        for person in staff:
+            keys = [f"{channel}:{ident}" for channel, ident in (("slack", person.slack_user),
+                                                                 ("teams", person.teams_user)) if ident]
+            found = [by_identity[k] for k in keys if k in by_identity]
+            confirmed = found[0] if found else None if keys else by_name.get(" ".join(person.name.lower().split()))
+            note = "" if keys else " (matched by name: add their slack_user or teams_user to the staff list)"
             if confirmed is None:
-                missing.append((name, "no acknowledgement"))
+                missing.append((person.name, "no acknowledgement" + (note if not keys else "")))
             elif confirmed.policy_version != current:
-                missing.append((name, f"out of date: acknowledged {confirmed.policy_version}, current is {current}"))
+                missing.append((person.name, f"out of date: acknowledged {confirmed.policy_version}, current is "
+                                             f"{current}{note}"))
         return missing

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.support.slack_chat import chat_in_dm
+
 pytestmark = pytest.mark.stack
 NOT_COVERED = "I can't find that in the school's policies"
 MESSAGES = {  # kind -> role -> a message nobody rehearsed
@@ -75,15 +77,20 @@ def test_in_the_middle_of_a_report_the_advice_comes_before_the_next_question(run
 
 
 @pytest.mark.parametrize("kind", list(MESSAGES))
-def test_in_the_middle_of_the_induction_the_advice_comes_first(running_stack, kind):
-    sender = f"sg-induction-{kind}"
-    assert "full name" in json.dumps(messages_of(running_stack.chat("/start_induction", sender=sender)))
-    assert "Section 1 of 11" in json.dumps(messages_of(running_stack.chat("Robin Newstaff", sender=sender)))
-    replies = messages_of(running_stack.chat(MESSAGES[kind]["staff"], sender=sender))
+def test_in_the_middle_of_the_induction_the_advice_comes_first(running_stack, fake_slack, kind):
+    """The induction is taken in Slack or Teams (never the web chat), so this one is in a Slack DM."""
+    user = f"UIND{kind.replace('_', '').upper()}"
+
+    def say(text: str) -> list[dict]:
+        return chat_in_dm(running_stack, fake_slack, user, text)
+
+    assert "full name" in json.dumps(say("/start_induction"))
+    assert "Section 1 of 11" in json.dumps(say("Robin Newstaff"))
+    replies = say(MESSAGES[kind]["staff"])
     check_reply(replies, kind, "staff")
     if "What I keep" in json.dumps(replies):  # it read as a report: stop it, and the induction carries on
-        assert "Nothing was saved" in json.dumps(messages_of(running_stack.chat("cancel", sender=sender)))
-    assert "Section 2 of 11" in json.dumps(messages_of(running_stack.chat("/continue_induction", sender=sender)))
+        assert "Nothing was saved" in json.dumps(say("cancel"))
+    assert "Section 2 of 11" in json.dumps(say("/continue_induction"))
 
 
 def test_a_greeting_that_carries_a_concern_is_not_just_a_hello(running_stack):

@@ -3,7 +3,6 @@ loopback, and a local fake of Slack's Web API that records what the app sends.""
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from urllib.parse import urlencode
@@ -14,43 +13,10 @@ import pytest
 from bot.incidents.service import IncidentService
 from tests.support.fake_slack import BOT_ID, BOT_USER, TEAM, sign
 from tests.support.identities import SLACK_SIGNING_SECRET
+from tests.support.slack_chat import action, dm, event, new_event_id, post, say_in_dm
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
-_ids = itertools.count(1)
-
-
-def post(stack, body: str, content_type: str, headers: dict | None = None):
-    signed = sign(SLACK_SIGNING_SECRET, body)
-    return stack.http.post("/slack/events", content=body.encode(),
-                           headers={"Content-Type": content_type, **signed, **(headers or {})})
-
-
-def event(stack, kind: dict, event_id: str | None = None, headers: dict | None = None):
-    body = json.dumps({"token": "unused", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                       "event_id": event_id or f"Ev{next(_ids)}", "event_time": int(time.time()),
-                       "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}], "event": kind})
-    return post(stack, body, "application/json", headers)
-
-
-def dm(user: str, text: str) -> dict:
-    ts = f"{time.time():.6f}"
-    return {"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user, "text": text, "ts": ts,
-            "event_ts": ts, "team": TEAM}
-
-
-def action(stack, user: str, channel: str, action_id: str, value: str, message: dict | None = None):
-    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
-               "api_app_id": "A1", "channel": {"id": channel}, "trigger_id": "1.2",
-               "container": {"type": "message", "channel_id": channel, "message_ts": (message or {}).get("ts", "1.0")},
-               "message": message or {"ts": "1.0", "blocks": []}, "response_url": f"{stack_fake_url(stack)}response",
-               "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b",
-                            "action_ts": str(time.time())}]}
-    return post(stack, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-
-
-def stack_fake_url(stack) -> str:
-    return stack.settings.SLACK_API_URL
 
 
 def blocks_text(blocks: list[dict]) -> str:
@@ -105,7 +71,7 @@ def test_show_full_clause_and_feedback_buttons(running_stack, fake_slack):
 @pytest.mark.parametrize("case", ["bad-signature", "missing-signature", "older-than-five-minutes"])
 def test_unsigned_or_stale_requests_are_refused_without_side_effects(running_stack, fake_slack, case):
     before = len(fake_slack.calls)
-    body = json.dumps({"type": "event_callback", "team_id": TEAM, "event_id": f"EvBad{next(_ids)}",
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "event_id": f"Bad{new_event_id()}",
                        "event": dm("UBAD", "can I friend a parent?")})
     now = int(time.time())
     headers = {"bad-signature": {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=" + "0" * 64},
@@ -134,19 +100,6 @@ def test_a_retried_event_gets_one_reply_and_the_bots_own_message_none(running_st
 
 REPORT = ["no", "yesterday at 3pm", "a Year 6 pupil", "Jamie sent me a friend request on TikTok at 9pm", "yes",
           "Pat Teacher", "pat@school.example"]
-
-
-def dm_replies(fake_slack, channel: str) -> list[dict]:
-    return fake_slack.calls_to("chat.postMessage", channel=channel)
-
-
-def say_in_dm(stack, fake_slack, user: str, text: str) -> str:
-    before = len(dm_replies(fake_slack, f"D{user}"))
-    event(stack, dm(user, text))
-    if not eventually(lambda: dm_replies(fake_slack, f"D{user}")[before:]):
-        raise AssertionError(f"no reply to {text!r}")
-    time.sleep(0.5)  # the rest of this turn's messages
-    return "\n".join(r["text"] for r in dm_replies(fake_slack, f"D{user}")[before:])
 
 
 def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_stack, fake_slack):
@@ -247,7 +200,7 @@ def test_people_from_workspaces_not_on_the_allow_list_are_refused(running_stack,
     kind = {**dm(user, "can I friend a parent?"), "user_team": "T0SOMEWHERE"}
     if how == "another workspace":
         body = json.dumps({"token": "unused", "team_id": "T0SOMEWHERE", "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{next(_ids)}", "event_time": int(time.time()), "event": kind})
+                           "event_id": new_event_id(), "event_time": int(time.time()), "event": kind})
         assert post(running_stack, body, "application/json").status_code == 200
     else:  # a Slack Connect user writing in our workspace: the event's team is ours, theirs is user_team
         assert event(running_stack, kind).status_code == 200

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.induction.content import InductionError, load_induction, policy_version
-from bot.induction.service import InductionService
+from bot.induction.service import InductionService, StaffMember
 from bot.settings import Settings
 from tests.support.induction import answer_all
 from tests.support.paths import CORPUS
@@ -102,7 +102,8 @@ def test_a_changed_clause_makes_earlier_acknowledgements_out_of_date(database_ur
         service.advance("web:kim")
     answer_all(service, "web:kim", right=14)
     service.confirm("web:kim")
-    assert service.missing(["Kim Lee", "Sam Other"]) == [("Sam Other", "no acknowledgement")]
+    [(name, reason)] = service.missing([StaffMember("Kim Lee"), StaffMember("Sam Other")])
+    assert name == "Sam Other" and reason.startswith("no acknowledgement (matched by name")
 
     policy = corpus_copy / "D200_social_media.md"
     text = policy.read_text(encoding="utf-8")
@@ -111,5 +112,24 @@ def test_a_changed_clause_makes_earlier_acknowledgements_out_of_date(database_ur
                                    "Pupils must not access social media during the school day"), encoding="utf-8")
     changed = service_for(database_url, corpus_copy)
     assert changed.content.version != service.content.version
-    [(name, reason)] = [m for m in changed.missing(["Kim Lee"])]
+    [(name, reason)] = [m for m in changed.missing([StaffMember("Kim Lee")])]
     assert name == "Kim Lee" and reason.startswith("out of date")
+
+
+def test_the_register_is_matched_on_identity_so_a_typed_name_cannot_stand_in(database_url, corpus_copy):
+    service = service_for(database_url, corpus_copy)
+    for sender, typed in (("slack:T1:UKIM", "Kim"), ("slack:T1:UFAKE", "Sam Other")):  # UFAKE types Sam's name
+        service.begin(sender, typed)
+        for _ in range(11):
+            service.advance(sender)
+        answer_all(service, sender, right=14)
+        service.confirm(sender)
+    staff = [StaffMember("Kim Lee", slack_user="UKIM"), StaffMember("Sam Other", slack_user="USAM"),
+             StaffMember("Pat Teams", teams_user="aad-pat")]
+    assert service.missing(staff) == [("Sam Other", "no acknowledgement"), ("Pat Teams", "no acknowledgement")]
+    service.begin("teams:TEN:aad-pat", "P. Teams")
+    for _ in range(11):
+        service.advance("teams:TEN:aad-pat")
+    answer_all(service, "teams:TEN:aad-pat", right=14)
+    service.confirm("teams:TEN:aad-pat")
+    assert service.missing(staff) == [("Sam Other", "no acknowledgement")]

@@ -93,7 +93,6 @@
     form.hidden = !chosen;
     $("who").hidden = !chosen;
     if (chosen) $("who-text").textContent = `Chatting as ${ROLE_NAMES[state.role]}.`;
-    $("induction").hidden = state.role !== "staff";
   }
 
   async function conversationId(fresh) {
@@ -151,7 +150,6 @@
     state.role = null; save(); showRole(); roles.querySelector("button").focus();
   });
   $("report").addEventListener("click", () => ask("I need to report something", "Report a concern"));
-  $("induction").addEventListener("click", () => ask("/start_induction", "Start my safeguarding induction"));
   $("restart").addEventListener("click", () => {
     state = { transcript: [], role: state.role }; save(); renderAll(); input.focus();
   });
