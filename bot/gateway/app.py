@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.gateway.channels.web.routes import STATIC, WebChat
+from bot.gateway.guard import Guard
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaClient
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
@@ -23,10 +24,17 @@ log = logging.getLogger("bot.gateway.app")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # Everything comes from this gateway: no CDN, no web fonts, no third-party requests.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                               "form-action 'self'",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
+# Everything comes from this gateway: no CDN, no web fonts, no third-party requests.
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The page may be framed only by this gateway and the school's own sites (EMBED_ALLOWED_ORIGINS)."""
+    origins = " ".join(o for o in settings.EMBED_ALLOWED_ORIGINS.split() if o.startswith(("https://", "http://")))
+    return f"{CSP}; frame-ancestors 'self'{' ' + origins if origins else ''}"
 
 
 async def start_slack(settings: Settings, rasa: RasaClient) -> Any:
@@ -107,7 +115,9 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             await app.state.slack.stop()
         await app.state.rasa.close()
 
-    app = FastAPI(title="Heatons Cluster policy assistant", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="Heatons Cluster policy assistant", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    csp = content_security_policy(settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (WebChat(settings).router(), staff_channels(settings), health(settings)):
         app.include_router(router)
@@ -117,7 +127,13 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+    app.add_middleware(Guard, max_concurrent=settings.GATEWAY_MAX_CONCURRENT,
+                       body_timeout=settings.GATEWAY_BODY_TIMEOUT_SECONDS)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,11 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.contract import intent_of_payload
+
 log = logging.getLogger(__name__)
+NO_COMMANDS = ("I can't run commands. Please type your question in words, or use the buttons. If a child is in "
+               "immediate danger, call 999 and tell the Designated Safeguarding Lead now.")
 
 
 class RasaUnavailable(RuntimeError):
@@ -90,6 +94,8 @@ class RasaClient:
         return True
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
+        if text.lstrip().startswith("/") and intent_of_payload(text.lstrip()) is None:
+            return [BotMessage(NO_COMMANDS)]  # "/restart", "/inform{...}": Rasa commands, never passed on
         url = f"{self.base_url}{WEBHOOK}"
         try:
             response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata},

@@ -26,6 +26,7 @@ from tests.support.smtp import SmtpServer
 class RunningStack:
     def __init__(self, settings: Settings, services: list[stack.Service], run_dir: Path):
         self.settings, self.services, self.run_dir = settings, services, run_dir
+        self.embed_site_port = 0  # set by the fixture: the embedding school website's port
         self.base = f"http://127.0.0.1:{settings.GATEWAY_PORT}"
         self.http = httpx.Client(base_url=self.base, timeout=60)
         self.conversations: dict[str, str] = {}
@@ -111,10 +112,12 @@ def contacts_for_tests(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fake_microsoft):
+    embed_site_port = free_port()  # the school website that embeds the chat (tests/e2e/test_web_chat.py)
     settings = stack.with_token(Settings(
         SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
         SLACK_TEAM_IDS=f"{SLACK_TEAM},T0OTHERSCHOOL",
         LOG_LEVEL="DEBUG",  # the log-privacy test must hold at the most talkative level
+        EMBED_ALLOWED_ORIGINS=f"http://127.0.0.1:{embed_site_port}",
         TEAMS_APP_ID=TEAMS_APP_ID, TEAMS_APP_PASSWORD=TEAMS_APP_PASSWORD, TEAMS_TENANT_ID=TEAMS_TENANT,
         TEAMS_SERVICE_URL_HOSTS="127.0.0.1", TEAMS_SERVICE_URL=fake_microsoft.service_url,
         TEAMS_OPENID_METADATA_URL=fake_microsoft.metadata_url, TEAMS_LOGIN_URL=fake_microsoft.login_url,
@@ -133,6 +136,7 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fa
     try:
         stack.wait_ready(settings, services, timeout=240)
         running = RunningStack(settings, services, run_dir)
+        running.embed_site_port = embed_site_port
         yield running
         running.http.close()
     finally:

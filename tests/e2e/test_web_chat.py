@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bot.cli.stack import free_port
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
@@ -203,7 +202,7 @@ def test_the_embed_snippet_opens_the_chat_on_a_school_website(page, running_stac
     (tmp_path / "index.html").write_text(
         "<!doctype html><html lang='en'><head><title>Norris Bank Primary</title></head><body><h1>Norris Bank</h1>"
         f"<script src='{running_stack.base}/embed.js' defer></script></body></html>")
-    port = free_port()
+    port = running_stack.embed_site_port  # on EMBED_ALLOWED_ORIGINS, so the chat may be framed there
     site = http.server.ThreadingHTTPServer(("127.0.0.1", port), lambda *a: _HostSite(*a, directory=str(tmp_path)))
     threading.Thread(target=site.serve_forever, daemon=True).start()
     try:

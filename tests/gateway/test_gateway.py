@@ -175,3 +175,38 @@ def test_every_message_to_rasa_carries_the_gateways_token():
         assert client.post("/api/chat", json={"conversation_id": one, "message": "hi", "role": "parent"}).status_code == 200
     [sent] = [r for r in seen if r.url.path == "/webhooks/gateway/webhook"]
     assert sent.headers["x-policybot-gateway-token"] == "gateway-token"
+
+
+def test_security_headers_framing_only_by_the_schools_sites_and_no_openapi():
+    settings = Settings(SESSION_SECRET="s", RASA_TOKEN="t", EMBED_ALLOWED_ORIGINS="https://norrisbank.example javascript:x")
+    app = create_app(settings, transport=httpx.MockTransport(rasa_reply))
+    with TestClient(app) as client:
+        page = client.get("/")
+        assert client.get("/openapi.json").status_code == 404
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'self' https://norrisbank.example" in csp and "javascript" not in csp
+    assert "camera=()" in page.headers["permissions-policy"] and "strict-transport-security" not in page.headers
+    with TestClient(app, base_url="https://assistant.example") as secure:
+        assert secure.get("/").headers["strict-transport-security"].startswith("max-age=")
+    with TestClient(create_app(Settings(SESSION_SECRET="s"), transport=httpx.MockTransport(rasa_reply))) as plain:
+        assert "frame-ancestors 'self';" in plain.get("/").headers["content-security-policy"] + ";"
+
+
+@pytest.mark.parametrize("command", ["/restart", "/session_start", '/inform{"incident_category": "sexting"}', " /back"])
+def test_rasa_commands_typed_as_text_get_a_normal_reply_and_never_reach_rasa(command):
+    client, seen = client_for(rasa_reply)
+    with client:
+        one = conversation(client)
+        response = client.post("/api/chat", json={"conversation_id": one, "message": command, "role": "pupil"})
+    assert response.status_code == 200
+    [message] = response.json()["messages"]
+    assert "can't run commands" in message["text"]
+    assert not [r for r in seen if r.url.path == "/webhooks/gateway/webhook"]
+
+
+def test_button_payloads_still_reach_rasa():
+    client, seen = client_for(rasa_reply)
+    with client:
+        one = conversation(client)
+        client.post("/api/chat", json={"conversation_id": one, "message": "/report_incident", "role": "staff"})
+    assert len([r for r in seen if r.url.path == "/webhooks/gateway/webhook"]) == 1
