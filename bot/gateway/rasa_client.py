@@ -95,7 +95,7 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
         if text.lstrip().startswith("/") and intent_of_payload(text.lstrip()) is None:
-            return [BotMessage(NO_COMMANDS)]  # "/restart", "/inform{...}": Rasa commands, never passed on
+            return [BotMessage(NO_COMMANDS)]  # a Rasa command (restart, inform...) typed as text: never passed on
         url = f"{self.base_url}{WEBHOOK}"
         try:
             response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata},

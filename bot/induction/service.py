@@ -14,7 +14,7 @@ from functools import cached_property
 from sqlalchemy import select
 
 from bot import database
-from bot.contract import CONFIRM, NEXT, START, STOP
+from bot.contract import ANSWER_INDUCTION_QUESTION, CONFIRM, NEXT, START, STOP, payload
 from bot.induction.content import Induction, load_induction
 from bot.policy.answers import cite
 from bot.records import Acknowledgement, InductionProgress, utcnow
@@ -167,7 +167,7 @@ class InductionService:
         if progress.stage == "quiz":
             number = len(progress.answers)
             question = self.content.question(progress.quiz_order[number])
-            buttons = [_button(option, f'/answer_induction_question{{"quiz_choice": "{i}"}}')
+            buttons = [_button(option, payload(ANSWER_INDUCTION_QUESTION, quiz_choice=str(i)))
                        for i, option in enumerate(question.options)]
             return [Reply(f"Question {number + 1} of {len(progress.quiz_order)}: {question.question}", buttons)]
         if progress.stage == "failed":
