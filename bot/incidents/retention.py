@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from bot import audit_chain, database
+from bot.incidents.service import as_utc
 from bot.records import (
     Acknowledgement,
     Feedback,
@@ -43,12 +44,6 @@ def _years(n: int) -> timedelta:
     return timedelta(days=round(365.25 * n))
 
 
-def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def run_retention(settings: Settings, now: datetime, dry_run: bool = False) -> Disposal:
     """Dispose of what is past its retention period as of `now` (nothing changes with `dry_run`)."""
     db = database.open_database(settings.database_url())
@@ -57,7 +52,7 @@ def run_retention(settings: Settings, now: datetime, dry_run: bool = False) -> D
     with db.session() as session:
         expired = [i for i in session.scalars(select(Incident).where(Incident.description != DISPOSED)
                                               .order_by(Incident.id).with_for_update())
-                   if _aware(i.created_at) < report_cut]
+                   if as_utc(i.created_at) < report_cut]
         counts = []
         for table, column, cut in (
             (Feedback, Feedback.at, now - timedelta(days=settings.RETENTION_FEEDBACK_DAYS)),
@@ -65,7 +60,7 @@ def run_retention(settings: Settings, now: datetime, dry_run: bool = False) -> D
             (InductionProgress, InductionProgress.updated_at, now - _years(settings.RETENTION_REGISTER_YEARS)),
             (TeamsConversation, TeamsConversation.updated_at, now - timedelta(days=settings.RETENTION_FEEDBACK_DAYS)),
         ):
-            rows = [r for r in session.scalars(select(table)) if _aware(getattr(r, column.key)) < cut]
+            rows = [r for r in session.scalars(select(table)) if as_utc(getattr(r, column.key)) < cut]
             counts.append(len(rows))
             if not dry_run:
                 for row in rows:
