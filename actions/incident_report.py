@@ -34,8 +34,10 @@ from bot.incidents.categories import (
 )
 from bot.incidents.form import AnswerProblem
 from bot.incidents.moments import SchoolDay
-from bot.incidents.service import IncidentService
+from bot.incidents.receipt import reachable_on, receipt
+from bot.incidents.service import IncidentService, TooManyReports
 from bot.incidents.slots import REPORT_SLOTS
+from bot.notify.outbox import default_notifiers
 from bot.safeguarding.advice import URGENT
 from bot.settings import Settings
 
@@ -267,26 +269,30 @@ class ActionSubmitIncidentReport(Action):
             dispatcher.utter_message(text=SAVE_FAILED, buttons=[
                 {"title": "Try again", "payload": SUBMIT}, {"title": "Cancel", "payload": CANCEL}])
             return []
+        except TooManyReports as limit:
+            dispatcher.utter_message(text=(
+                f"You've made {limit.made} reports in the last hour, which is as many as this assistant takes from one "
+                "person, so this one was not saved. If anyone is in immediate danger, call 999. Otherwise please "
+                f"speak to {service.contacts.dsl.name} or the school office directly; a notice about this is on its "
+                "way to them."),
+                json_message={"forget_conversation": True})
+            return clear_report()
         except (KeyError, ValueError, AnswerProblem):
             dispatcher.utter_message(text="Sorry, part of your report went missing, so I haven't saved it. "
                                           "Please start again with \"I need to report something\".")
             return clear_report()
-        people = [service.contacts.people[key].name for key in incident.routed_to]
+        people = [service.contacts.people[key] for key in incident.routed_to]
         log.info("incident %s saved (%s)", incident.reference, incident.category)
-        dispatcher.utter_message(text=_thanks(incident.reference, incident.urgent, people), json_message={
-            "incident": {"reference": incident.reference, "urgent": incident.urgent, "routed_to": people},
+        channels_on = {n.channel for n in default_notifiers(service.settings) if n.configured}
+        text = receipt(incident.reference, incident.category, incident.reporter_role, incident.urgent, people,
+                       service.contacts, channels_on)
+        dispatcher.utter_message(text=text, json_message={
+            "incident": {"reference": incident.reference, "urgent": incident.urgent,
+                         "routed_to": [p.name for p in people],
+                         "told_by": {p.name: reachable_on(p, channels_on) for p in people}},
             "forget_conversation": True,
         })
         return clear_report()
-
-
-def _thanks(reference: str, urgent: bool, people: list[str]) -> str:
-    text = (f"Thank you. Your report is saved as {reference} and has been sent to {', '.join(people)}. "
-            "Keep the reference: the school will use it if they contact you. The details are now cleared "
-            "from this chat.")
-    if urgent:
-        text = "If you haven't yet: call 999 and tell the DSL in person now. " + text
-    return text
 
 
 def cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

@@ -62,8 +62,9 @@ def new_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                         connect_args={"connect_timeout": 5})
+    # five seconds to connect unless the URL says otherwise (?connect_timeout=N)
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=timeout)
 
 
 def _sqlite_begin(conn) -> None:

@@ -44,6 +44,7 @@ class Incident(Base):
     action_taken: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     audit: Mapped[list["AuditEntry"]] = relationship(back_populates="incident", order_by="AuditEntry.id")
     notifications: Mapped[list["OutboxMessage"]] = relationship(back_populates="incident", order_by="OutboxMessage.id")

@@ -37,6 +37,9 @@ class Settings:
     INDEX_CACHE_DIR: str = _setting(
         ".cache/index", "Where clause embeddings are cached (relative to the project folder or absolute)."
     )
+    RETRIEVAL_MODEL_DIR: str = _setting(
+        ".cache/retrieval", "Where the retrieval encoder fine-tuned on the phrasings is kept (trained by make setup if missing)."
+    )
     TRIAGE_MODEL_DIR: str = _setting(
         ".cache/triage", "Where the fine-tuned safeguarding triage model is kept (trained by make setup when missing)."
     )
@@ -75,7 +78,10 @@ class Settings:
     SMTP_FROM: str = _setting("policy-assistant@localhost", "Sender address of notification emails.")
     OUTBOX_POLL_SECONDS: float = _setting(2.0, "How often the outbox worker looks for notifications to send.")
     OUTBOX_RETRY_SECONDS: float = _setting(30.0, "First wait before re-sending a failed notification; doubles each time.")
-    OUTBOX_MAX_ATTEMPTS: int = _setting(10, "Attempts before a notification is marked failed.")
+    OUTBOX_MAX_ATTEMPTS: int = _setting(10, "Attempts before a notification is marked failed (and escalated).")
+    URGENT_ESCALATE_MINUTES: int = _setting(
+        15, "Minutes an URGENT report may stay unacknowledged before the escalation contacts are told.")
+    REPORTS_PER_HOUR: int = _setting(5, "Reports one person may make in an hour; the next is refused and the DSL alerted.")
     SLACK_BOT_TOKEN: str = _setting("", "Slack bot token (xoxb-...); Slack is off when empty.")
     SLACK_SIGNING_SECRET: str = _setting("", "Slack signing secret, for HTTP mode at /slack/events.")
     SLACK_APP_TOKEN: str = _setting("", "Slack app-level token (xapp-...); when set, Socket Mode is used (no public URL).")

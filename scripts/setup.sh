@@ -61,5 +61,9 @@ triage_key=$(digest bot/safeguarding/prototypes*.yml bot/safeguarding/model.py)
 if [ "$(cat .cache/.triage.sha256 2>/dev/null)" != "$triage_key" ]; then
   echo "Fine-tuning the safeguarding triage model (once, two to four minutes) ..."
 fi
+retrieval_key=$(digest $(find policy_corpus -type f -name "*.asks.yml" | LC_ALL=C sort) bot/policy/tuned.py)
+if [ "$(cat .cache/.retrieval.sha256 2>/dev/null)" != "$retrieval_key" ]; then
+  echo "Fine-tuning the retrieval encoder on the policies' phrasings (once, three to six minutes) ..."
+fi
 HF_HUB_OFFLINE=1 .venv/bin/policybot index > /dev/null
-mkdir -p .cache && echo "$triage_key" > .cache/.triage.sha256
+mkdir -p .cache && echo "$triage_key" > .cache/.triage.sha256 && echo "$retrieval_key" > .cache/.retrieval.sha256

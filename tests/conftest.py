@@ -42,10 +42,13 @@ def fake_encoder() -> HashingEncoder:
 
 
 @pytest.fixture(scope="session")
-def real_encoder():
-    from bot.policy.embeddings import MiniLMEncoder
+def real_encoder(policies):
+    """Retrieval's encoder as it runs: the MiniLM fine-tuned on the phrasings (cached by make setup)."""
+    from bot.policy.tuned import load_or_train
+    from bot.settings import Settings
 
-    return MiniLMEncoder()
+    defaults = Settings()
+    return load_or_train(policies, defaults.path(defaults.RETRIEVAL_MODEL_DIR))
 
 
 @pytest.fixture(scope="session")

@@ -44,13 +44,18 @@ def best_threshold(index: PolicyIndex, questions) -> tuple[float, Quality]:
 
 
 def quality_rows(questions) -> list[tuple[str, Quality, str]]:
-    encoder = MiniLMEncoder()
+    packaged = MiniLMEncoder()
+    tuned = PolicyAssistant().encoder
     policies = load_corpus(ROOT / "policy_corpus")
     glossary = Glossary.load(ROOT / "policy_corpus" / "glossary.yml")
     cache = Settings().path(Settings().INDEX_CACHE_DIR)
-    rows = [("hybrid (this project)", evaluate(PolicyAssistant(encoder=encoder).index, questions),
+    rows = [("hybrid (this project)", evaluate(PolicyAssistant(encoder=tuned).index, questions),
              f"threshold {Weights().covered_at}")]
-    for mode, label in (("keyword", "BM25 alone"), ("dense", "MiniLM cosine alone")):
+    index = PolicyIndex(policies, packaged, glossary, cache, Weights())
+    threshold, quality = best_threshold(index, questions)
+    rows.append(("hybrid, packaged MiniLM", quality, f"best threshold for it: {threshold:g}"))
+    for mode, label, encoder in (("keyword", "BM25 alone", packaged), ("dense", "MiniLM cosine alone", packaged),
+                                 ("dense", "fine-tuned MiniLM alone", tuned)):
         index = PolicyIndex(policies, encoder, glossary, cache, Weights(), mode=mode)
         threshold, quality = best_threshold(index, questions)
         rows.append((label, quality, f"best threshold for it: {threshold:g}"))
@@ -83,15 +88,17 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
     runner = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     figures: dict = {}
+    said: list[str] = []
     try:
         for line in runner.stdout or ():  # stdout=PIPE always gives a stream; without one, "not ready" below
+            said.append(line)
             if line.startswith("Ready in"):
                 figures["ready_s"] = time.monotonic() - began
                 break
             if runner.poll() is not None:
                 break
         if "ready_s" not in figures:
-            raise RuntimeError("make run did not become ready")
+            raise SystemExit("make run did not become ready; it said:\n" + "".join(said[-15:]))
         base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         timings = []
         with httpx.Client(timeout=60) as http:
@@ -105,8 +112,14 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
         figures["rss"] = resident_memory(ports)
         figures["quality"] = {name: score(rows, ask_all(base, rows)) for name, rows in sets.items()}
     finally:
-        os.killpg(runner.pid, signal.SIGINT)
-        runner.wait(60)
+        for stop in (signal.SIGINT, signal.SIGKILL):  # Ctrl-C as a person would, then no more waiting
+            if runner.poll() is None:
+                os.killpg(runner.pid, stop)
+            try:
+                runner.wait(60)
+                break
+            except subprocess.TimeoutExpired:
+                continue
     return figures
 
 

@@ -41,6 +41,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     index = assistant.index
     for policy in assistant.policies.values():
         print(f"{policy.code} {policy.title}: {len(policy.clauses)} clauses from {policy.source.name}")
+    print(f"retrieval encoder fine-tuned on the phrasings (cached in {settings.path(settings.RETRIEVAL_MODEL_DIR)}; "
+          "retrained only when they change)")
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
     from bot.safeguarding.triage import fine_tuned_triage, load_prototypes
 

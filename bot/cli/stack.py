@@ -18,6 +18,7 @@ import httpx
 
 from bot.database import DatabaseUnavailable, StorageExposed
 from bot.incidents.contacts import ContactsError
+from bot.notify.escalation import ATTENTION
 from bot.settings import ROOT, Settings, describe
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
@@ -212,6 +213,19 @@ def announce(settings: Settings) -> None:
               "notifications wait in the outbox until it is.", flush=True)
 
 
+def needing_a_person(log: Path, offset: int) -> tuple[list[str], int]:
+    """The worker's log lines after `offset` that need a person (escalations: ATTENTION), and the new offset."""
+    try:
+        with log.open("rb") as stream:
+            stream.seek(offset)
+            chunk = stream.read()
+    except OSError:
+        return [], offset
+    complete = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits for the next look
+    lines = complete.decode("utf-8", errors="replace").splitlines()
+    return [line for line in lines if ATTENTION in line], offset + len(complete)
+
+
 def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     settings = with_token(settings or Settings.from_env())
     began = time.monotonic()
@@ -226,8 +240,14 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
         wait_ready(settings, started, timeout)
         print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
               "in a browser; press Ctrl-C to stop.", flush=True)
+        worker_log = next((s.log for s in started if s.name == "worker"), None)
+        offset = worker_log.stat().st_size if worker_log and worker_log.exists() else 0
         while not any(s.stopped() for s in started):
             time.sleep(0.5)
+            if worker_log:
+                lines, offset = needing_a_person(worker_log, offset)
+                for line in lines:
+                    print(line, flush=True)
         dead = [s.name for s in started if s.stopped()]
         print(f"{', '.join(dead)} stopped unexpectedly; see {RUN_DIR / 'logs'}. Stopping the rest.", file=sys.stderr)
         return 1

@@ -69,7 +69,7 @@ def print_triage(encoder: Encoder) -> None:
     triage = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
     load_s = time.perf_counter() - started
     models = {"fine-tuned (runs)": triage, "frozen baseline": frozen_triage(encoder, prototypes, cache)}
-    assistant = PolicyAssistant(encoder=encoder)
+    assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (loaded or trained in "
           f"{load_s:.1f} s), beside the baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "

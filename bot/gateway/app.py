@@ -13,11 +13,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bot import database
 from bot.gateway.channels.web.routes import STATIC, WebChat
 from bot.gateway.guard import Guard
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaClient
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
+from bot.notify import escalation
+from bot.records import utcnow
 from bot.settings import Settings
 
 log = logging.getLogger("bot.gateway.app")
@@ -93,11 +96,26 @@ def health(settings: Settings) -> APIRouter:
             request.app.state.rasa.up(f"{settings.ACTION_SERVER_URL.rstrip('/')}/health"),
         )
         ok = rasa and actions
-        body = {"status": "ok" if ok else "degraded", "rasa": "up" if rasa else "down",
-                "action_server": "up" if actions else "down"}
+        records = await asyncio.to_thread(_waiting_for_a_person, request.app.state.db, settings)
+        body: dict = {"status": "ok" if ok and records and not records.any else "degraded",
+                      "rasa": "up" if rasa else "down", "action_server": "up" if actions else "down",
+                      "database": "up" if records else "down"}
+        if records:
+            body["reports"] = {"urgent_unacknowledged": records.urgent_unacknowledged,
+                               "notices_failed": records.notices_failed}
+        # 503 only when the chat cannot answer; reports waiting for a person, or a database that is down (the
+        # chat still answers questions), say "degraded" with a 200, so nothing restarts a working service
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return router
+
+
+def _waiting_for_a_person(db: database.Database, settings: Settings) -> escalation.Problems | None:
+    """URGENT reports unacknowledged past URGENT_ESCALATE_MINUTES and notices that failed; None: database down."""
+    try:
+        return escalation.problems(db, settings, utcnow())
+    except database.DatabaseUnavailable:
+        return None
 
 
 def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -105,6 +123,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.db = database.open_database(settings.database_url())
         app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN)
         app.state.slack = await start_slack(settings, app.state.rasa)
         app.state.teams = start_teams(settings, app.state.rasa)

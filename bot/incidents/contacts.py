@@ -28,6 +28,17 @@ class Contacts:
     people: dict[str, Person]
     routes: dict[str, tuple[str, ...]]
     urgent: tuple[str, ...]
+    escalate: tuple[str, ...] = ()  # told when an URGENT report is not acknowledged in time, or a notice fails
+
+    @property
+    def dsl(self) -> Person:
+        """The first urgent contact: the Designated Safeguarding Lead."""
+        return self.people[self.urgent[0]]
+
+    def escalation(self, already: list[str]) -> list[Person]:
+        """Who an escalation goes to: the escalation contacts not told already, or all of them if every one was."""
+        fresh = [k for k in self.escalate if k not in already]
+        return [self.people[k] for k in (fresh or list(self.escalate))]
 
     def recipients(self, category: str, urgent: bool) -> list[Person]:
         """Who is told about a report, each once, in the file's order (urgent contacts first)."""
@@ -49,8 +60,12 @@ def load_contacts(path: Path) -> Contacts:
     for key, entry in raw["people"].items():
         if not isinstance(entry, dict) or not entry.get("name"):
             raise ContactsError(f"{path}: person {key!r} needs a name")
-        people[key] = Person(key, str(entry["name"]), entry.get("email"), entry.get("slack_user"),
-                             entry.get("teams_user"))
+        person = Person(key, str(entry["name"]), entry.get("email") or None, entry.get("slack_user") or None,
+                        entry.get("teams_user") or None)
+        if not (person.email or person.slack_user or person.teams_user):
+            raise ContactsError(f"{path}: {person.name} ({key}) has no email, slack_user or teams_user, so a report "
+                                "routed to them would reach nobody: give them at least one")
+        people[key] = person
     routes = {}
     for category, keys in raw["routes"].items():
         if category not in BY_KEY:
@@ -61,7 +76,8 @@ def load_contacts(path: Path) -> Contacts:
     urgent = tuple(_known(path, people, raw.get("urgent") or [], "urgent"))
     if not urgent:
         raise ContactsError(f"{path}: `urgent` must name at least one person (the DSL)")
-    return Contacts(people, routes, urgent)
+    escalate = tuple(_known(path, people, raw["escalate"], "escalate")) if "escalate" in raw else ()
+    return Contacts(people, routes, urgent, escalate)
 
 
 def _known(path: Path, people: dict, keys, where: str) -> list[str]:

@@ -6,9 +6,10 @@ failure leaves nothing half-written. Reports are never deleted; every change is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import overload
 from zoneinfo import ZoneInfo
 
@@ -20,12 +21,25 @@ from bot import audit_chain, database
 from bot.incidents.categories import BY_KEY
 from bot.incidents.contacts import Contacts, load_contacts
 from bot.notify import messages as notifications
-from bot.records import STATUSES, Incident, ReferenceCounter, utcnow
+from bot.records import STATUSES, Incident, OutboxMessage, ReferenceCounter, utcnow
 from bot.settings import Settings
+
+log = logging.getLogger("bot.incidents")
 
 
 class IncidentNotFound(LookupError):
     pass
+
+
+class TooManyReports(Exception):
+    """One person has made REPORTS_PER_HOUR reports in the last hour; nothing more is saved (the DSL is alerted)."""
+
+    def __init__(self, made: int):
+        super().__init__(f"{made} reports in the last hour")
+        self.made = made
+
+
+BURST_SUBJECT = "Many reports from one person"
 
 
 class StatusChangeRefused(ValueError):
@@ -94,14 +108,16 @@ class IncidentService:
     def prepare(self) -> None:
         self.db.prepare()
 
-    def submit(self, draft: IncidentDraft, idempotency_key: str) -> Incident:
-        """Save a report exactly once per key; a repeat with the same key returns the first."""
+    def submit(self, draft: IncidentDraft, idempotency_key: str, now: datetime | None = None) -> Incident:
+        """Save a report exactly once per key; a repeat with the same key returns the first. The person's
+        REPORTS_PER_HOUR+1th report within an hour is refused (TooManyReports) and the DSL alerted, once an hour."""
         if draft.category not in BY_KEY:
             raise ValueError(f"unknown category {draft.category!r}")
         self.prepare()
         existing = self._by_key(idempotency_key)
         if existing:
             return existing
+        self._within_limit(draft.channel_user, now or utcnow())
         try:
             with self.db.session() as session:
                 return self._create(session, draft, idempotency_key)
@@ -110,6 +126,24 @@ class IncidentService:
             if existing:
                 return existing
             raise database.DatabaseUnavailable("the report could not be saved") from None
+
+    def _within_limit(self, channel_user: str, now: datetime) -> None:
+        since = now - timedelta(hours=1)
+        with self.db.session() as session:
+            recent = session.scalars(select(Incident).where(
+                Incident.channel_user == channel_user, Incident.created_at >= since).order_by(Incident.id)).all()
+            if len(recent) < self.settings.REPORTS_PER_HOUR:
+                return
+            alerted = session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.incident_id.in_([i.id for i in recent]), OutboxMessage.subject.startswith(BURST_SUBJECT)))
+            if alerted is None:
+                people = [self.contacts.people[k] for k in self.contacts.urgent]
+                for message in notifications.messages_for(recent[-1], people, self.zone, "burst", at=now,
+                                                           count=len(recent)):
+                    session.add(message)
+                log.warning("%d reports within an hour from one person (latest %s): further reports refused, "
+                            "the DSL alerted", len(recent), recent[-1].reference)
+        raise TooManyReports(len(recent))
 
     def _create(self, session: Session, draft: IncidentDraft, key: str) -> Incident:
         now = utcnow()

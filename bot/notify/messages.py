@@ -6,6 +6,7 @@ The details stay in the incident system; the person told looks them up with
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.incidents.categories import BY_KEY
@@ -41,16 +42,38 @@ def body_for(incident: Incident, person: Person, zone: ZoneInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
-def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo) -> list[OutboxMessage]:
-    """One outbox row for each person and each channel they can be reached on."""
+WHY = {
+    "unacknowledged": "This URGENT report has not been acknowledged by the people it was sent to, "
+                      "{minutes} minutes after it was made. You are the next contact: please make sure someone "
+                      "is dealing with it now.",
+    "undelivered": "A notice about this report could not be delivered to {names}. You are the next contact: "
+                   "please make sure they know, or deal with it yourself.",
+    "burst": "One person has made {count} reports through the assistant within an hour; further reports from them "
+             "are refused for now. Please check whether someone needs help, or whether the reports are misuse.",
+}
+
+
+def alert_for(incident: Incident, person: Person, zone: ZoneInfo, reason: str, **facts: object) -> tuple[str, str]:
+    """Subject and body of an escalation or alert about `incident`: why the person is told, then the usual notice."""
+    subject = {"burst": f"Many reports from one person (latest {incident.reference})"}.get(
+        reason, f"ESCALATED: {subject_for(incident)}")
+    return subject, WHY[reason].format(**facts) + "\n\n" + body_for(incident, person, zone)
+
+
+def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo, reason: str | None = None,
+                 at: datetime | None = None, **facts: object) -> list[OutboxMessage]:
+    """One outbox row for each person and each channel they can be reached on: the notice of a new report, or
+    (with `reason`) an escalation or alert about it, due at `at`."""
+    due = at or incident.created_at
     messages = []
     for person in people:
+        subject, body = (alert_for(incident, person, zone, reason, **facts) if reason
+                         else (subject_for(incident), body_for(incident, person, zone)))
         for channel, address in (("email", person.email), ("slack", person.slack_user),
                                  ("teams", person.teams_user)):
             if address:
                 messages.append(OutboxMessage(
                     incident_id=incident.id, channel=channel, recipient=address, recipient_name=person.name,
-                    subject=subject_for(incident), body=body_for(incident, person, zone), status="pending",
-                    attempts=0, next_attempt_at=incident.created_at, created_at=incident.created_at,
+                    subject=subject, body=body, status="pending", attempts=0, next_attempt_at=due, created_at=due,
                 ))
     return messages

@@ -14,8 +14,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import database
+from bot.incidents.contacts import load_contacts
 from bot.incidents.service import as_utc
 from bot.notify.email import EmailNotifier
+from bot.notify.escalation import escalate_due
 from bot.notify.notifier import DeliveryError, Notifier
 from bot.records import Incident, OutboxMessage, utcnow
 from bot.settings import Settings
@@ -107,8 +109,10 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
         log.warning("no notification channel is configured (set SMTP_HOST for email, SLACK_BOT_TOKEN for Slack, "
                     "TEAMS_APP_ID for Teams): notifications wait in the outbox until one is")
     log.info("outbox worker started; database %s", database.describe_url(outbox.url))
+    contacts = load_contacts(settings.path(settings.CONTACTS_FILE))
     while not stop.is_set():
         try:
+            escalate_due(outbox.db, settings, contacts, utcnow())
             outbox.deliver_due()
         except database.DatabaseUnavailable:
             log.warning("database unavailable; the outbox will try again")

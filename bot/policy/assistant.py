@@ -10,7 +10,7 @@ from functools import cached_property
 from bot.policy.about import PURPOSE, about_dates, may_answer, other_policy
 from bot.policy.answers import Answer, compose, not_covered
 from bot.policy.corpus import Policy, load_corpus
-from bot.policy.embeddings import Encoder, MiniLMEncoder
+from bot.policy.embeddings import Encoder
 from bot.policy.glossary import Glossary
 from bot.policy.retrieval import PolicyIndex, SearchResult, Weights
 from bot.roles import ROLES
@@ -37,8 +37,12 @@ class PolicyAssistant:
 
     @cached_property
     def encoder(self) -> Encoder:
-        """The sentence encoder this process shares (retrieval and safeguarding triage)."""
-        return self._encoder or MiniLMEncoder()
+        """Retrieval's encoder: the MiniLM fine-tuned on the policies' phrasings (bot.policy.tuned), cached."""
+        if self._encoder is not None:
+            return self._encoder
+        from bot.policy.tuned import load_or_train
+
+        return load_or_train(list(self.policies.values()), self.settings.path(self.settings.RETRIEVAL_MODEL_DIR))
 
     @property
     def index(self) -> PolicyIndex:

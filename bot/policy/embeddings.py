@@ -14,6 +14,19 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def offline_torch():
+    """torch, with the Hugging Face libraries told to stay offline and quiet (models come from the package)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import torch
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return torch
+
+
 class Encoder(Protocol):
     name: str
 

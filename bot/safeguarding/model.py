@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from bot.policy.embeddings import offline_torch as _torch
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +36,6 @@ class Recipe:
     scale: float = 20.0  # unit vectors times this before the head: a usable softmax temperature
     max_tokens: int = 64
     seed: int = 0
-
-
-def _torch():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    import torch
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-
-    return torch
 
 
 # Softmax temperature: fitted once by minimising log-loss on out-of-fold predictions over the prototypes

@@ -97,6 +97,16 @@ def test_policybot_run_refuses_a_database_other_accounts_can_read(tmp_path):
     assert result.returncode == 1 and "Could not start" in err and "other accounts" in err and "Traceback" not in err
 
 
+def test_policybot_run_refuses_a_contact_nobody_can_reach(tmp_path):
+    contacts = tmp_path / "contacts.yml"
+    contacts.write_text("people:\n  head: {name: Head, email: head@school.example}\n  dsl: {name: Ann Lee (DSL)}\n"
+                        "routes:\n  other: [head]\nurgent: [dsl]\n", encoding="utf-8")
+    result = policybot("run", env={"CONTACTS_FILE": str(contacts), "DATA_DIR": str(tmp_path / "var")})
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "Could not start" in err and "Ann Lee (DSL) (dsl) has no email" in err
+    assert "Traceback" not in err
+
+
 def test_rasa_never_runs_at_debug_and_never_sees_the_assistants_secrets():
     from bot.cli.stack import rasa_environment
     from bot.settings import Settings

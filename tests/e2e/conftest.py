@@ -3,6 +3,9 @@ with the incident database on a real PostgreSQL server and email going to a real
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -46,10 +49,16 @@ class RunningStack:
     def service(self, name: str) -> stack.Service:
         return next(s for s in self.services if s.name == name)
 
-    def restart(self, name: str) -> None:
-        """Start a stopped service again and wait until the stack is healthy."""
-        stack.launch(self.service(name), stack.environment_for(self.service(name), self.settings), mode="ab")
+    def restart(self, name: str, **overrides) -> None:
+        """Start a stopped service again (with some settings changed, if given) and wait until the stack is healthy."""
+        settings = dataclasses.replace(self.settings, **overrides)
+        stack.launch(self.service(name), stack.environment_for(self.service(name), settings), mode="ab")
         stack.wait_ready(self.settings, self.services, timeout=120)
+
+    def stop(self, name: str) -> None:
+        process = self.service(name).process
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
 
     def chat(self, message, role="staff", sender="e2e-user"):
         return self.http.post("/api/chat", json={"conversation_id": self.conversation(sender), "message": message,
@@ -105,6 +114,8 @@ def contacts_for_tests(folder: Path) -> Path:
     contacts["people"]["headteacher"]["slack_user"] = "UHEAD"
     contacts["people"]["headteacher"]["teams_user"] = TEAMS_HEAD
     contacts["people"]["dsl"]["slack_user"] = "UDSL"
+    contacts["people"]["deputy_dsl"] = {"name": "Deputy DSL", "email": "deputy.dsl@norrisbank.example"}
+    contacts["escalate"] = ["deputy_dsl"]
     path = folder / "contacts.yml"
     path.write_text(yaml.safe_dump(contacts), encoding="utf-8")
     return path

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -163,6 +165,8 @@ def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_
         response = running_stack.chat("yes", sender="rep-dbdown")
         assert "couldn't save your report" in texts(response)
         assert {"title": "Try again", "payload": "/submit_report"} in response.json()["messages"][0]["buttons"]
+        question = running_stack.chat("can I friend a parent?", sender="rep-dbdown-question")
+        assert question.json()["messages"][0]["citations"][0]["clause"] == "5.3"  # questions need no database
     finally:
         postgres_server.start()
     response = running_stack.chat("/submit_report", sender="rep-dbdown")
@@ -170,6 +174,36 @@ def test_a_database_that_is_down_gets_an_apology_and_a_retry_saves_once(running_
     saved = [i for i in incidents.list() if i.channel_user == running_stack.rasa_sender("rep-dbdown")]
     assert [i.reference for i in saved] == [reference]
     assert len(saved[0].audit) == 1 and len(saved[0].notifications) == 3  # email, Slack and Teams
+
+
+def test_a_database_that_never_answers_holds_up_nobody_elses_question(running_stack):
+    """An action waiting on the database runs in its own thread: while a report's save hangs on a server that
+    accepts the connection and never answers, another person's plain question is answered."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)
+    hole.settimeout(60)
+    url = f"postgresql+psycopg://policybot@127.0.0.1:{hole.getsockname()[1]}/policybot?connect_timeout=600"
+    running_stack.stop("actions")
+    running_stack.restart("actions", DATABASE_URL=url)
+    pool = ThreadPoolExecutor(1)
+    held = None
+    try:
+        converse(running_stack, "rep-hang", FRIEND_REQUEST)
+        saving = pool.submit(running_stack.chat, "yes", "staff", "rep-hang")
+        held, _ = hole.accept()  # the save is now waiting for the database to say anything
+        question = running_stack.chat("can I friend a parent?", sender="rep-hang-question")
+        assert not saving.done()
+        assert question.json()["messages"][0]["citations"][0]["clause"] == "5.3"
+        held.close()  # the database goes away: the save fails, and says so
+        assert "couldn't save your report" in texts(saving.result(60))
+    finally:
+        if held:
+            held.close()
+        hole.close()
+        pool.shutdown(wait=True)
+        running_stack.stop("actions")
+        running_stack.restart("actions")
 
 
 def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):

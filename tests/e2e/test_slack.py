@@ -114,7 +114,7 @@ def test_a_report_started_in_a_channel_continues_in_a_dm_and_is_saved(running_st
         say_in_dm(running_stack, fake_slack, "UREP", text)
     saved = say_in_dm(running_stack, fake_slack, "UREP", "yes")
     assert "saved as INC-" in saved
-    reference = saved.split("saved as ")[1].split()[0]
+    reference = saved.split("saved as ")[1].split()[0].rstrip(".")
     incident = IncidentService(running_stack.settings).get(reference)
     assert incident.channel_user == f"slack:{TEAM}:UREP" and incident.reporter_role == "staff"
     channel_posts = fake_slack.calls_to("chat.postMessage", channel="CSTAFFROOM")

@@ -19,7 +19,9 @@ def citations(response) -> list[dict]:
 def test_healthz_reports_both_dependencies_up(running_stack):
     response = running_stack.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "rasa": "up", "action_server": "up"}
+    body = response.json()
+    assert (body["rasa"], body["action_server"], body["database"]) == ("up", "up", "up")
+    assert set(body["reports"]) == {"urgent_unacknowledged", "notices_failed"}
 
 
 @pytest.mark.parametrize("question, strength, lead", [

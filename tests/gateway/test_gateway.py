@@ -99,11 +99,12 @@ def test_healthz_reports_each_dependency():
     def handler(request):
         return httpx.Response(200) if request.url.port == 5005 else httpx.Response(503)
 
-    client, _ = client_for(handler)
+    client, _ = client_for(handler, Settings(SESSION_SECRET="test-secret", RASA_TOKEN="gateway-token",
+                                            DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with client:
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "rasa": "up", "action_server": "down"}
+    assert response.json() == {"status": "degraded", "rasa": "up", "action_server": "down", "database": "down"}
 
 
 def test_the_page_and_its_assets_come_from_the_gateway_only():

@@ -85,7 +85,7 @@ def test_concurrent_submissions_get_distinct_references(service):
 
     def submit(n: int) -> None:
         try:
-            references.append(service.submit(draft(), f"concurrent-{n}").reference)
+            references.append(service.submit(draft(channel_user=f"web:c{n}"), f"concurrent-{n}").reference)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

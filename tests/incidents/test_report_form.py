@@ -99,8 +99,17 @@ def test_categories_from_messages_and_answers():
 
 def test_a_broken_contacts_file_names_the_problem(tmp_path):
     path = tmp_path / "contacts.yml"
-    path.write_text("people:\n  head: {name: Head}\nroutes:\n  other: [nobody]\nurgent: [head]\n")
+    path.write_text("people:\n  head: {name: Head, email: head@school.example}\nroutes:\n  other: [nobody]\n"
+                    "urgent: [head]\n")
     with pytest.raises(ContactsError, match="'nobody', who is not under `people`"):
+        load_contacts(path)
+    path.write_text("people:\n  head: {name: Head, email: head@school.example}\n  dsl: {name: Ann Lee (DSL)}\n"
+                    "routes:\n  other: [head]\nurgent: [dsl]\n")
+    with pytest.raises(ContactsError, match=r"Ann Lee \(DSL\) \(dsl\) has no email, slack_user or teams_user"):
+        load_contacts(path)
+    path.write_text("people:\n  head: {name: Head, email: head@school.example}\nroutes:\n  other: [head]\n"
+                    "urgent: [head]\nescalate: [deputy]\n")
+    with pytest.raises(ContactsError, match="escalate names 'deputy'"):
         load_contacts(path)
     path.write_text("people: [\n")
     with pytest.raises(ContactsError, match="not valid YAML"):
