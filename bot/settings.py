@@ -44,6 +44,9 @@ class Settings:
         ".cache/triage", "Where the fine-tuned safeguarding triage model is kept (trained by make setup when missing)."
     )
     SESSION_SECRET: str = _setting("", "Key that signs web conversation ids; a new one is made for each run when empty.")
+    WEB_CONVERSATION_IDLE_MINUTES: float = _setting(
+        60.0, "A web conversation with no message for this long expires; the page starts a new one and says so.")
+    WEB_CONVERSATION_MAX_HOURS: float = _setting(12.0, "A web conversation expires this long after it began, however busy.")
     CHAT_LIMIT_PER_CONVERSATION: int = _setting(20, "Messages one web conversation may send per minute.")
     CHAT_LIMIT_PER_ADDRESS: int = _setting(60, "Messages (and new conversations) one network address may send per minute.")
     LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and the outbox worker (DEBUG, INFO, WARNING).")

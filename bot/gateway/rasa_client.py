@@ -120,14 +120,17 @@ class RasaClient:
         return messages
 
     async def intent_of(self, text: str) -> str | None:
-        """The intent Rasa's NLU reads in a text (used to keep reports out of Slack channels)."""
+        """The intent Rasa's NLU reads in a text (used to keep reports out of shared channels); RasaUnavailable
+        when Rasa cannot say."""
         try:
             response = await self.http.post(f"{self.base_url}/model/parse", json={"text": text},
                                             params={"token": self.token})
-            return response.json().get("intent", {}).get("name") if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, AttributeError):
+            if response.status_code != 200:
+                raise RasaUnavailable(f"Rasa's parse answered HTTP {response.status_code}")
+            return response.json().get("intent", {}).get("name")
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
             log.error("could not read the intent of a message from Rasa")
-            return None
+            raise RasaUnavailable("Rasa's parse failed") from exc
 
     async def up(self, url: str) -> bool:
         try:

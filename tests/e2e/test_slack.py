@@ -226,3 +226,27 @@ def test_guests_and_accounts_slack_will_not_vouch_for_are_refused(running_stack,
                         params={"token": settings.RASA_TOKEN}, timeout=30).json()
     assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
     assert not fake_slack.calls_to("chat.postMessage", channel=f"D{user}")
+
+
+def test_slack_text_is_cleaned_and_held_to_the_same_length_limit(running_stack, fake_slack):
+    limit = running_stack.settings.MAX_MESSAGE_CHARS
+    event(running_stack, dm("ULONG", "can I friend a parent? " * (limit // 10)))
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DULONG")
+    assert f"please keep it under {limit}" in reply[1]["text"]
+    event(running_stack, dm("UCTRL", "can I\x00 friend\x1b a\u200b parent?"))
+    [answer] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUCTRL")
+    assert "D200 5.3" in answer[1]["text"]
+
+
+def test_when_rasa_cannot_read_a_channel_message_it_is_treated_as_a_report():
+    import asyncio
+
+    from bot.cli.stack import free_port
+    from bot.gateway.channels.common import is_report
+    from bot.gateway.rasa_client import RasaClient
+
+    down = RasaClient(f"http://127.0.0.1:{free_port()}", 5, token="t")  # nothing listens there
+    try:
+        assert asyncio.run(is_report(down, "a pupil sent me a friend request")) is True
+    finally:
+        asyncio.run(down.close())

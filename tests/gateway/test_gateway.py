@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -128,11 +129,63 @@ def test_conversation_ids_are_random_and_signed():
     client, _ = client_for(rasa_reply)
     with client:
         first, second = conversation(client), conversation(client)
-    assert first != second and len(first) == 45
+    assert first != second and first.count(".") == 2
     other, _ = client_for(rasa_reply, Settings(SESSION_SECRET="another-secret"))
     with other:
         response = other.post("/api/chat", json={"conversation_id": first, "message": "hi", "role": "parent"})
     assert response.status_code == 401 and "reload the page" in response.json()["message"]
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_conversation_expires_when_idle_or_too_old_and_cannot_be_made_younger():
+    from bot.gateway.channels.web.conversations import ConversationIds, Expired
+
+    clock = Clock()
+    ids = ConversationIds("secret", idle_minutes=60, max_hours=12, clock=clock)
+    talking = ids.issue()
+    sender = ids.sender_for(talking)
+    assert sender and sender.startswith("web:")
+    for _ in range(13):  # a message every 59 minutes keeps it alive, until 12 hours after it began
+        clock.now += 59 * 60
+        if clock.now - 1_800_000_000.0 > 12 * 3600:
+            with pytest.raises(Expired):
+                ids.sender_for(talking)
+            break
+        assert ids.sender_for(talking) == sender
+    else:
+        pytest.fail("never expired")
+
+    idle = ids.issue()
+    ids.sender_for(idle)
+    clock.now += 61 * 60
+    with pytest.raises(Expired) as expired:
+        ids.sender_for(idle)
+    assert expired.value.sender.startswith("web:")
+
+    random_part, issued, signature = ids.issue().split(".")
+    assert ids.sender_for(f"{random_part}.{int(issued, 36) + 1:x}.{signature}") is None  # re-dated: not ours
+
+
+def test_an_expired_conversation_is_refused_so_the_page_starts_a_new_one_and_rasa_forgets_it():
+    client, seen = client_for(rasa_reply, Settings(SESSION_SECRET="test-secret", RASA_TOKEN="gateway-token",
+                                                   WEB_CONVERSATION_IDLE_MINUTES=0.0))
+    with client:
+        old = conversation(client)
+        first = client.post("/api/chat", json={"conversation_id": old, "message": "hi", "role": "parent"})
+        time.sleep(0.01)  # idle for longer than zero minutes
+        again = client.post("/api/chat", json={"conversation_id": old, "message": "hi", "role": "parent"})
+    assert first.status_code == 200
+    assert again.status_code == 401 and again.json()["error"] == "conversation_expired"
+    assert "a new one has started" in again.json()["message"]
+    forgotten = [r for r in seen if r.method == "PUT" and r.url.path.endswith("/tracker/events")]
+    assert len(forgotten) == 1
 
 
 def test_rate_limits_per_conversation_and_per_address():

@@ -1,4 +1,4 @@
-"""Retrieval quality on the labelled question set, with the real MiniLM model."""
+"""Retrieval quality on the labelled question sets, with the real (fine-tuned) MiniLM retrieval encoder."""
 
 from pathlib import Path
 
@@ -10,10 +10,11 @@ from bot.settings import Settings
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yml"
 TUNING = Path(__file__).resolve().parent / "questions_tuning.yml"
-# questions_tuning.yml chose the not-covered threshold and weight with questions.yml; these floors are what it
-# scored then, less 0.02, so a change that loses ground on questions nobody phrased for the clauses fails.
-TUNING_FLOORS = {"hit_at_1": 0.775, "hit_at_3": 0.886, "not_covered_right": 0.70}
-TUNING_MOST_REFUSED = 0.051
+# questions_tuning.yml chose the refusal threshold and the weights with questions.yml; these floors are what it
+# scores with the fine-tuned encoder (hit@1 0.866, hit@3 0.953, not covered 0.830, wrongly refused 0.039), less
+# 0.02, so a change that loses ground on questions nobody phrased for the clauses fails.
+TUNING_FLOORS = {"hit_at_1": 0.846, "hit_at_3": 0.933, "not_covered_right": 0.81}
+TUNING_MOST_REFUSED = 0.059
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from bot.gateway.channels.slack.blocks import (
 )
 from bot.gateway.rasa_client import RasaClient
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
+from bot.messages import MessageProblem, clean_message
 from bot.settings import Settings
 
 log = logging.getLogger("bot.slack")
@@ -189,14 +190,24 @@ class SlackChannel:
             return
         if event.get("subtype"):
             return
-        await self.reply(client, self.sender(context.team_id, event["user"]), event.get("text") or "", event["channel"])
+        try:
+            text = clean_message(event.get("text") or "", self.settings.MAX_MESSAGE_CHARS)
+        except MessageProblem as problem:
+            await client.chat_postMessage(channel=event["channel"], text=str(problem))
+            return
+        await self.reply(client, self.sender(context.team_id, event["user"]), text, event["channel"])
 
     async def _on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
         if event.get("bot_id") or not event.get("user"):
             return
-        text = MENTION.sub("", event.get("text") or "").strip() or "help"
         thread = event.get("thread_ts") or event["ts"]
         team, user, channel = context.team_id, event["user"], event["channel"]
+        try:
+            text = clean_message(MENTION.sub("", event.get("text") or "").strip() or "help",
+                                 self.settings.MAX_MESSAGE_CHARS)
+        except MessageProblem as problem:  # said to them alone: nothing of theirs is repeated in the channel
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=str(problem))
+            return
         if await is_report(self.rasa, text):
             await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
             await self.continue_in_dm(client, team, user, text)
@@ -205,7 +216,11 @@ class SlackChannel:
 
     async def _on_command(self, ack, command: dict, respond, client: AsyncWebClient, context) -> None:
         await ack()  # within Slack's 3 seconds; the answer follows through response_url
-        text = (command.get("text") or "").strip() or "help"
+        try:
+            text = clean_message((command.get("text") or "").strip() or "help", self.settings.MAX_MESSAGE_CHARS)
+        except MessageProblem as problem:
+            await respond(text=str(problem), response_type="ephemeral")
+            return
         team, user = context.team_id, command["user_id"]
         if await is_report(self.rasa, text):
             await respond(text=MOVED_TO_DM, response_type="ephemeral")

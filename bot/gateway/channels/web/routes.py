@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from bot.gateway.channels.web.conversations import ConversationIds
+from bot.gateway.channels.web.conversations import ConversationIds, Expired
 from bot.gateway.channels.web.limits import SlidingWindow
 from bot.gateway.channels.web.request import RequestProblem, parse_chat_request, parse_feedback_request
 from bot.gateway.problems import problem
@@ -24,6 +24,7 @@ log = logging.getLogger("bot.gateway.web")
 STATIC = Path(__file__).resolve().parent / "static"
 SLOW_DOWN = "You're sending messages very quickly. Please wait {wait} seconds and try again."
 UNKNOWN_CONVERSATION = "This conversation has expired. Please reload the page to start a new one."
+EXPIRED = "This conversation had been open too long or idle too long, so a new one has started."
 
 
 def address_of(request: Request) -> str:
@@ -43,7 +44,8 @@ class WebChat:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.conversations = ConversationIds(settings.SESSION_SECRET)
+        self.conversations = ConversationIds(settings.SESSION_SECRET, settings.WEB_CONVERSATION_IDLE_MINUTES,
+                                             settings.WEB_CONVERSATION_MAX_HOURS)
         self.per_conversation = SlidingWindow(settings.CHAT_LIMIT_PER_CONVERSATION)
         self.per_address = SlidingWindow(settings.CHAT_LIMIT_PER_ADDRESS)
         html = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -74,7 +76,11 @@ class WebChat:
             chat = parse_chat_request(await request.body(), self.settings.MAX_MESSAGE_CHARS)
         except RequestProblem as bad:
             return problem(bad.status, bad.code, str(bad))
-        sender = self.conversations.sender_for(chat.conversation_id)
+        try:
+            sender = self.conversations.sender_for(chat.conversation_id)
+        except Expired as old:
+            await request.app.state.rasa.forget(old.sender)  # nothing typed in it stays in Rasa's tracker
+            return problem(401, "conversation_expired", EXPIRED)
         if sender is None:
             return problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
         refused = too_fast(self.per_conversation.allow(sender), self.per_address.allow(address_of(request)))
@@ -98,7 +104,10 @@ class WebChat:
             feedback = parse_feedback_request(await request.body())
         except RequestProblem as bad:
             return problem(bad.status, bad.code, str(bad))
-        sender = self.conversations.sender_for(feedback.conversation_id)
+        try:
+            sender = self.conversations.sender_for(feedback.conversation_id)
+        except Expired:
+            return problem(401, "conversation_expired", EXPIRED)
         if sender is None:
             return problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
         refused = too_fast(self.per_address.allow(address_of(request)))

@@ -122,7 +122,14 @@
     state.transcript.push(mine); save(); render(mine, false);
     try {
       let response = await post(message, false);
-      if (response.status === 401) response = await post(message, true); // expired: a new conversation
+      if (response.status === 401) { // expired or unknown: a new conversation, and say so when it had expired
+        const refused = await response.json().catch(() => ({}));
+        response = await post(message, true);
+        if (refused.error === "conversation_expired") {
+          const note = { from: "bot", text: refused.message };
+          state.transcript.push(note); render(note, false);
+        }
+      }
       const body = await response.json();
       const replies = (body.messages || []).map((m) => ({ from: "bot", text: m.text || "", citations: m.citations,
         notices: m.notices, buttons: m.buttons, covered: m.covered, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }));
