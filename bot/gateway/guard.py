@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 log = logging.getLogger("bot.gateway.guard")
 MAX_JSON_DEPTH = 64
 LIMITS = {"/api/chat": 64 * 1024, "/api/feedback": 64 * 1024, "/api/conversations": 4 * 1024,
+          "/api/conversations/end": 4 * 1024,
           "/slack/events": 512 * 1024, "/api/messages": 512 * 1024}
 DEFAULT_LIMIT = 16 * 1024
 

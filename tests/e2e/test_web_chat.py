@@ -219,3 +219,78 @@ def test_the_embed_snippet_opens_the_chat_on_a_school_website(page, running_stac
     finally:
         site.shutdown()
         site.server_close()
+
+
+def phone_page(browser, running_stack):
+    context = browser.new_context(viewport=PHONE, base_url=running_stack.base, is_mobile=True, has_touch=True)
+    return context, context.new_page()
+
+
+def in_view(page, locator) -> bool:
+    """Is the top of this element on the screen and inside the conversation's visible area?"""
+    box, log = locator.bounding_box(), page.locator("#log").bounding_box()
+    return (box is not None and log is not None and 0 <= box["y"] < PHONE["height"]
+            and log["y"] - 1 <= box["y"] < log["y"] + log["height"])
+
+
+def test_on_a_phone_each_reply_comes_into_view_from_its_start(browser, running_stack):
+    context, page = phone_page(browser, running_stack)
+    try:
+        choose(page, "Member of staff")
+        welcome = page.locator(".welcome").bounding_box()
+        assert welcome and welcome["height"] < PHONE["height"] / 8  # compact on a phone, with 999 in it
+        assert "999" in page.locator(".welcome").inner_text()
+        for question in ("can I friend a parent?", "can I use my own phone to take photos of pupils?",
+                         "what should I do if a pupil sends me a friend request?", "can I post about the school?"):
+            replies = page.locator(".msg.bot").count()
+            ask(page, question)
+            newest = page.locator(".msg.bot").nth(replies)
+            assert in_view(page, newest), question
+        page.screenshot(path=str(ARTIFACTS / "web-chat-phone-replies.png"))
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_999_message_is_on_screen_when_it_is_sent(browser, running_stack):
+    context, page = phone_page(browser, running_stack)
+    try:
+        choose(page, "Member of staff")
+        for question in ("can I friend a parent?", "can I use my own phone to take photos of pupils?",
+                         "what should I do if a pupil sends me a friend request?"):
+            ask(page, question)
+        ask(page, "a child just told me someone is coming to hurt them tonight")
+        urgent = page.locator(".msg.bot").filter(has_text="999").last
+        assert in_view(page, urgent)
+        page.screenshot(path=str(ARTIFACTS / "web-chat-phone-999.png"))
+    finally:
+        context.close()
+
+
+def test_the_review_notice_is_shown_once_per_conversation(page):
+    choose(page, "Parent or carer")
+    ask(page, "can my son go on snapchat at school?")
+    ask(page, "can I post photos of the school play?")
+    assert page.locator("#log").inner_text().count("was due for review") == 1
+
+
+def test_a_new_conversation_clears_the_assistants_copy_of_the_old_one(page, running_stack):
+    import httpx
+
+    choose(page, "Member of staff")
+    ask(page, "I need to report something")
+    old = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
+    sender = "web:" + old.split(".")[0]
+
+    def said() -> list[str]:
+        tracker = httpx.get(f"{running_stack.settings.RASA_URL}/conversations/{sender}/tracker",
+                            params={"token": running_stack.settings.RASA_TOKEN}, timeout=30).json()
+        return [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+
+    assert "I need to report something" in said()
+    with page.expect_response("**/api/conversations/end") as ended:
+        page.get_by_role("button", name="Start a new conversation").click()
+    assert ended.value.status == 200
+    assert said() == [] and page.locator(".msg").count() == 0
+    ask(page, "can I friend a parent?")
+    new = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
+    assert new != old

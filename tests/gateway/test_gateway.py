@@ -188,6 +188,22 @@ def test_an_expired_conversation_is_refused_so_the_page_starts_a_new_one_and_ras
     assert len(forgotten) == 1
 
 
+def test_ending_a_conversation_clears_it_in_rasa_and_retires_its_id():
+    client, seen = client_for(rasa_reply)
+    with client:
+        old = conversation(client)
+        assert client.post("/api/chat", json={"conversation_id": old, "message": "hi", "role": "staff"}).status_code == 200
+        ended = client.post("/api/conversations/end", json={"conversation_id": old})
+        again = client.post("/api/chat", json={"conversation_id": old, "message": "hi", "role": "staff"})
+        forged = client.post("/api/conversations/end", json={"conversation_id": "abc.def.ghi"})
+        empty = client.post("/api/conversations/end", content=b"{}", headers={"Content-Type": "application/json"})
+    assert ended.status_code == 200 and ended.json() == {"ended": True}
+    puts = [r for r in seen if r.method == "PUT"]
+    assert len(puts) == 2 and all(r.url.path.endswith("/tracker/events") for r in puts)  # ended, then refused
+    assert again.status_code == 401 and again.json()["error"] == "conversation_expired"
+    assert forged.status_code == 401 and empty.status_code == 422
+
+
 def test_rate_limits_per_conversation_and_per_address():
     client, seen = client_for(rasa_reply, Settings(SESSION_SECRET="s", CHAT_LIMIT_PER_CONVERSATION=3,
                                                    CHAT_LIMIT_PER_ADDRESS=6))

@@ -39,6 +39,7 @@ class ConversationIds:
         self.key = (secret or secrets.token_urlsafe(32)).encode()
         self.idle, self.longest, self.clock = idle_minutes * 60, max_hours * 3600, clock
         self.last_seen: dict[str, float] = {}
+        self.ended: dict[str, None] = {}  # in the order they were ended
         self._lock = threading.Lock()
 
     def _sign(self, random_part: str, issued: str) -> str:
@@ -60,7 +61,7 @@ class ConversationIds:
         sender, now = str(SenderId.web(match.group(1))), self.clock()
         with self._lock:
             seen = self.last_seen.get(sender, now)
-            if now - int(match.group(2), 36) > self.longest or now - seen > self.idle:
+            if sender in self.ended or now - int(match.group(2), 36) > self.longest or now - seen > self.idle:
                 self.last_seen.pop(sender, None)
                 raise Expired(sender)
             self.last_seen[sender] = now
@@ -68,6 +69,15 @@ class ConversationIds:
                 live = sorted((v, k) for k, v in self.last_seen.items() if now - v <= self.idle)
                 self.last_seen = {k: v for v, k in live[-5_000:]}
         return sender
+
+
+    def forget(self, sender: str) -> None:
+        """An ended conversation: its id is refused from now on, as expired."""
+        with self._lock:
+            self.last_seen.pop(sender, None)
+            self.ended[sender] = None
+            while len(self.ended) > 10_000:  # the oldest ended ids have long expired anyway
+                del self.ended[next(iter(self.ended))]
 
 
 def _base36(number: int) -> str:

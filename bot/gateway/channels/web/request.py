@@ -12,6 +12,7 @@ MAX_BODY_BYTES = 64 * 1024
 FIELDS = ("conversation_id", "message", "role")
 SHAPE = "The request must be a JSON object with conversation_id, message and role."
 FEEDBACK_SHAPE = "Feedback needs conversation_id, helpful (true or false) and clauses."
+END_SHAPE = "The request must be a JSON object with the conversation_id to end."
 
 
 class RequestProblem(ValueError):
@@ -56,6 +57,14 @@ def parse_feedback_request(body: bytes) -> FeedbackRequest:
         raise RequestProblem(422, "bad_feedback", FEEDBACK_SHAPE)
     return FeedbackRequest(str(data["conversation_id"])[:200], data["helpful"], data["clauses"],
                            str(data.get("answer", ""))[:40])
+
+
+def parse_end_request(body: bytes) -> str:
+    """A POST /api/conversations/end body: the conversation id to end."""
+    data = _json_object(body, END_SHAPE, "That request is too large.")
+    if not isinstance(data.get("conversation_id"), str):
+        raise RequestProblem(422, "bad_end", END_SHAPE)
+    return data["conversation_id"][:200]
 
 
 def parse_chat_request(body: bytes, max_chars: int) -> ChatRequest:

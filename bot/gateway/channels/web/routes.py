@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.gateway.channels.web.conversations import ConversationIds, Expired
 from bot.gateway.channels.web.limits import SlidingWindow
-from bot.gateway.channels.web.request import RequestProblem, parse_chat_request, parse_feedback_request
+from bot.gateway.channels.web.request import RequestProblem, parse_chat_request, parse_end_request, parse_feedback_request
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaUnavailable
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
@@ -56,6 +56,7 @@ class WebChat:
         router.add_api_route("/", self.index, methods=["GET"], include_in_schema=False)
         router.add_api_route("/embed.js", self.embed, methods=["GET"], include_in_schema=False)
         router.add_api_route("/api/conversations", self.new_conversation, methods=["POST"], status_code=201)
+        router.add_api_route("/api/conversations/end", self.end_conversation, methods=["POST"])
         router.add_api_route("/api/chat", self.chat, methods=["POST"])
         router.add_api_route("/api/feedback", self.feedback, methods=["POST"], status_code=201)
         return router
@@ -70,6 +71,24 @@ class WebChat:
     async def new_conversation(self, request: Request) -> JSONResponse:
         refused = too_fast(self.per_address.allow(address_of(request)))
         return refused or JSONResponse({"conversation_id": self.conversations.issue()}, status_code=201)
+
+    async def end_conversation(self, request: Request) -> JSONResponse:
+        """"Start a new conversation": Rasa's copy of the old one is replaced by a fresh start."""
+        try:
+            conversation_id = parse_end_request(await request.body())
+        except RequestProblem as bad:
+            return problem(bad.status, bad.code, str(bad))
+        try:
+            sender = self.conversations.sender_for(conversation_id)
+        except Expired as old:
+            sender = old.sender
+        if sender is None:
+            return problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
+        if not await request.app.state.rasa.forget(sender):
+            return problem(503, "assistant_unavailable", "The old conversation couldn't be cleared just now; it "
+                                                         "expires by itself.")
+        self.conversations.forget(sender)
+        return JSONResponse({"ended": True})
 
     async def chat(self, request: Request) -> JSONResponse:
         try:

@@ -55,7 +55,29 @@
       box.appendChild(quick);
     }
     log.appendChild(box);
-    log.scrollTop = log.scrollHeight;
+    return box;
+  }
+
+  // Bring a reply into view from its start (a long answer is read from the top), or, when one of its messages
+  // says to call 999, from that message: it must be on screen when it is sent, whatever the screen size.
+  function reveal(boxes) {
+    if (!boxes.length) return;
+    const urgent = boxes.find((b) => /\b999\b/.test(b.textContent));
+    const target = urgent || boxes[0];
+    log.scrollTop = target.offsetTop - log.offsetTop - 8;
+    target.scrollIntoView({ block: "nearest" });
+  }
+
+  // The review-date notice (and any other) is shown once per conversation, not under every answer.
+  function firstTimeNotices(reply) {
+    state.noticesShown = state.noticesShown || [];
+    const fresh = [];
+    for (const notice of reply.notices || []) {
+      if (state.noticesShown.includes(notice)) reply.text = reply.text.replace(notice, "").trim();
+      else { fresh.push(notice); state.noticesShown.push(notice); }
+    }
+    reply.notices = fresh;
+    return reply;
   }
 
   function feedback(item) {
@@ -85,6 +107,7 @@
   function renderAll() {
     log.replaceChildren();
     state.transcript.forEach((item, i) => render(item, i === state.transcript.length - 1));
+    log.scrollTop = log.scrollHeight;
   }
 
   function showRole() {
@@ -119,7 +142,7 @@
     busy = true; send.disabled = true; typing.hidden = false; status.textContent = "";
     for (const b of log.querySelectorAll(".quick button")) b.disabled = true;
     const mine = { from: "me", text: shown || message };
-    state.transcript.push(mine); save(); render(mine, false);
+    state.transcript.push(mine); save(); render(mine, false); log.scrollTop = log.scrollHeight;
     try {
       let response = await post(message, false);
       if (response.status === 401) { // expired or unknown: a new conversation, and say so when it had expired
@@ -137,8 +160,10 @@
         state.transcript = []; // what was typed for a report is cleared here too
         renderAll();
       }
-      replies.forEach((r, i) => { state.transcript.push(r); render(r, i === replies.length - 1); });
+      const boxes = [];
+      replies.forEach((r, i) => { state.transcript.push(firstTimeNotices(r)); boxes.push(render(r, i === replies.length - 1)); });
       save();
+      reveal(boxes);
     } catch (e) {
       status.textContent = "Sorry, the assistant could not be reached. Check your connection and try again.";
     } finally {
@@ -157,8 +182,15 @@
     state.role = null; save(); showRole(); roles.querySelector("button").focus();
   });
   $("report").addEventListener("click", () => ask("I need to report something", "Report a concern"));
-  $("restart").addEventListener("click", () => {
+  // A new conversation: the assistant's copy of this one is cleared too, then a fresh id is used next time.
+  $("restart").addEventListener("click", async () => {
+    const ending = state.conversationId;
     state = { transcript: [], role: state.role }; save(); renderAll(); input.focus();
+    if (!ending) return;
+    try {
+      await fetch("/api/conversations/end", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ conversation_id: ending }) });
+    } catch (e) { /* offline: the old conversation expires on the server by itself */ }
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
