@@ -38,6 +38,7 @@ from bot.incidents.receipt import reachable_on, receipt
 from bot.incidents.service import IncidentService, TooManyReports
 from bot.incidents.slots import REPORT_SLOTS
 from bot.notify.outbox import default_notifiers
+from bot.policy.assistant import shared_assistant
 from bot.safeguarding.advice import URGENT
 from bot.settings import Settings
 
@@ -57,6 +58,11 @@ PRIVACY = (
     "long as the school's safeguarding records policy says, and is never deleted through this chat. Say "
     "\"cancel\" at any time and nothing is saved."
 )
+CANCEL_CHECK = ("Cancel the whole report? Nothing you've told me will be saved. Press \"Yes, cancel the report\", "
+                "or carry on with the question below.")
+NO_LINKS = ("Please don't send links, pictures or videos here, at any step: they can lead to images the school must "
+            "never have copied. Describe it in words instead (for example the app and the account name).")
+BACK_TO_REPORT = "Back to your report:"
 NO_IMAGES = ("Please don't send pictures, screenshots or videos here. Describe what you saw in words; the "
              "school will tell you how to keep any evidence safely.")
 SAVE_FAILED = (
@@ -113,6 +119,17 @@ class ActionStartIncidentReport(Action):
         return [*events, SlotSet(STARTING, True)]
 
 
+def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> None:
+    """A question asked mid-report is answered from the policy; then the report resumes at the same question."""
+    try:
+        found = shared_assistant().ask(question, role_of(tracker))
+        dispatcher.utter_message(text=found.text, json_message=found.payload)
+    except Exception:  # a broken index must not break the report
+        log.exception("policy lookup failed in the middle of a report")
+        dispatcher.utter_message(text="Sorry, I can't look that up just now.")
+    dispatcher.utter_message(text=BACK_TO_REPORT)
+
+
 class ValidateIncidentReportForm(FormValidationAction):
     def name(self) -> str:
         return "validate_incident_report_form"
@@ -135,10 +152,23 @@ class ValidateIncidentReportForm(FormValidationAction):
         return questions_for(tracker.slots.get("incident_category"))
 
     @staticmethod
-    def _read(slot: str, value: Any, reader, dispatcher: CollectingDispatcher) -> dict:
+    def _read(slot: str, value: Any, reader, dispatcher: CollectingDispatcher, tracker: Tracker | None = None) -> dict:
         text = str(value or "")
-        if report_form.is_cancel(text):
+        if report_form.cancel_confirmed(text):
             return {slot: None, "incident_confirmed": False}
+        if report_form.is_cancel(text):  # asked first: one word must not wipe every answer given so far
+            dispatcher.utter_message(text=CANCEL_CHECK, buttons=[
+                {"title": "Yes, cancel the report", "payload": "cancel the whole report"},
+                {"title": "No, carry on", "payload": "carry on"}])
+            return {slot: None}
+        if report_form.carries_on(text):
+            return {slot: None}  # the question is asked again
+        if report_form.has_link(text) or report_form.has_image(text):
+            dispatcher.utter_message(text=NO_LINKS)
+            return {slot: None}
+        if tracker is not None and report_form.is_question(text):
+            answer_in_passing(dispatcher, tracker, text)
+            return {slot: None}
         try:
             return {slot: reader(text)}
         except AnswerProblem as problem:
@@ -148,7 +178,7 @@ class ValidateIncidentReportForm(FormValidationAction):
     def validate_incident_danger(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         if isinstance(value, bool):  # already answered: set when the report was started
             return {"incident_danger": value}
-        result = self._read("incident_danger", value, report_form.read_yes_no, dispatcher)
+        result = self._read("incident_danger", value, report_form.read_yes_no, dispatcher, tracker)
         if result.get("incident_danger") is True:
             dispatcher.utter_message(text=DANGER_FIRST)
         return result
@@ -161,15 +191,15 @@ class ValidateIncidentReportForm(FormValidationAction):
             if category.guidance:
                 dispatcher.utter_message(text=category.guidance)
             return category.key
-        return self._read("incident_category", value, read, dispatcher)
+        return self._read("incident_category", value, read, dispatcher, tracker)
 
     def validate_incident_when(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         service = incident_service()
         day = school_day(service.settings)
-        return self._read("incident_when", value, lambda t: report_form.read_when(t, service.zone, day=day), dispatcher)
+        return self._read("incident_when", value, lambda t: report_form.read_when(t, service.zone, day=day), dispatcher, tracker)
 
     def validate_incident_where(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
-        result = self._read("incident_where", value, report_form.read_where, dispatcher)
+        result = self._read("incident_where", value, report_form.read_where, dispatcher, tracker)
         if result.get("incident_where") == "outside" and tracker.slots.get("incident_category") == "cyberbullying":
             dispatcher.utter_message(text=CYBERBULLYING_OUTSIDE_SCHOOL)
         return result
@@ -178,12 +208,12 @@ class ValidateIncidentReportForm(FormValidationAction):
         def read(text: str) -> str:
             report_form.read_people(text)
             return report_form.read_text(text, "who was involved", 2, 300)
-        return self._read("incident_people", value, read, dispatcher)
+        return self._read("incident_people", value, read, dispatcher, tracker)
 
     def validate_incident_description(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         longest = incident_service().settings.MAX_MESSAGE_CHARS
         result = self._read("incident_description", value,
-                            lambda t: report_form.read_text(t, "what happened", 10, longest), dispatcher)
+                            lambda t: report_form.read_text(t, "what happened", 10, longest), dispatcher, tracker)
         if result.get("incident_description") and report_form.mentions_danger(str(value)) \
                 and tracker.slots.get("incident_danger") is not True:
             dispatcher.utter_message(text=DANGER_FIRST)
@@ -191,7 +221,7 @@ class ValidateIncidentReportForm(FormValidationAction):
         return result
 
     def validate_incident_evidence(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
-        result = self._read("incident_evidence", value, report_form.read_evidence, dispatcher)
+        result = self._read("incident_evidence", value, report_form.read_evidence, dispatcher, tracker)
         if result.get("incident_evidence") == "no":
             dispatcher.utter_message(text="If you still can, save screen prints of the messages or pages with the "
                                           "time and date (D200 8.6), unless they show a sexual image of a child: "
@@ -199,19 +229,21 @@ class ValidateIncidentReportForm(FormValidationAction):
         return result
 
     def validate_reporter_name(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
-        return self._read("reporter_name", value, lambda t: report_form.read_text(t, "your name", 2, 120), dispatcher)
+        return self._read("reporter_name", value, lambda t: report_form.read_text(t, "your name", 2, 120), dispatcher, tracker)
 
     def validate_reporter_role(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
-        return self._read("reporter_role", value, report_form.read_reporter_role, dispatcher)
+        return self._read("reporter_role", value, report_form.read_reporter_role, dispatcher, tracker)
 
     def validate_reporter_contact(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         return self._read("reporter_contact", value,
-                          lambda t: report_form.read_text(t, "how the school can contact you", 3, 200), dispatcher)
+                          lambda t: report_form.read_text(t, "how the school can contact you", 3, 200), dispatcher, tracker)
 
     def validate_incident_confirmed(self, value, dispatcher, tracker, domain: DomainDict) -> dict:
         text = str(value or "")
-        if report_form.is_cancel(text):
+        if report_form.cancel_confirmed(text):
             return {"incident_confirmed": False}
+        if report_form.is_cancel(text) or report_form.carries_on(text):
+            return self._read("incident_confirmed", text, report_form.read_yes_no, dispatcher, tracker)
         asked = questions_for(tracker.slots.get("incident_category"))
         target = report_form.correction_target(text, asked)
         if target:
@@ -247,7 +279,7 @@ class ActionAskIncidentConfirmed(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         dispatcher.utter_message(text=report_form.summary(tracker.slots, incident_service().zone), buttons=[
             {"title": "Yes, send it", "payload": "yes"}, {"title": "Change something", "payload": "change"},
-            {"title": "Cancel", "payload": "cancel"},
+            {"title": "Cancel the report", "payload": "cancel the whole report"},
         ])
         return []
 

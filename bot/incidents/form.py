@@ -47,6 +47,11 @@ CANCEL = re.compile(r"^\W*(cancel|stop|quit|abort|never ?mind|forget it|don'?t (
                     r"( (it|this|that|the report|my report|reporting))?\W*$", re.I)
 
 
+LINK = re.compile(r"\b(https?://|www\.)\S+|\b\S+\.(com|co\.uk|org|net|io|ly|me|app)/\S*", re.I)
+CANCEL_CONFIRMED = re.compile(r"\bcancel (the|my) (whole )?report\b", re.I)
+CARRY_ON = re.compile(r"^\W*(no,? )?(carry on|keep going|continue|go on|don'?t cancel)\W*$", re.I)
+
+
 class AnswerProblem(ValueError):
     """The answer cannot be used; str() is the message for the person."""
 
@@ -62,6 +67,27 @@ def asks_to_report(text: str) -> bool:
     question about one ("who do I report it to?", "can I report a parent's post?": answered, with the Report
     this button one tap away) or describing what happened."""
     return bool(REPORT_WORDS.search(text)) and not QUESTION.match(text) and not text.rstrip().endswith("?")
+
+
+def has_link(text: str) -> bool:
+    """A web address (an email address is not one): links are never taken in a report, they may lead to images."""
+    return bool(LINK.search(text))
+
+
+def cancel_confirmed(text: str) -> bool:
+    """"Cancel the whole report" (the confirmation button, or said outright): cancel now, without asking."""
+    return bool(CANCEL_CONFIRMED.search(text))
+
+
+def carries_on(text: str) -> bool:
+    """"No, carry on": the answer to "Cancel the whole report?" that keeps the report going."""
+    return bool(CARRY_ON.match(text))
+
+
+def is_question(text: str) -> bool:
+    """A question asked in the middle of a report ("do I have to give my name?"), not an answer to one."""
+    asking = QUESTION.match(text) or re.match(r"^\W*(can|could|may|might)\b", text, re.I)
+    return bool(asking) and text.rstrip().endswith("?") and len(text.split()) >= 3
 
 
 def is_cancel(text: str) -> bool:

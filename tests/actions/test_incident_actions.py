@@ -129,9 +129,31 @@ def test_future_and_impossible_dates_are_asked_again():
         assert words in messages[0]["text"]
 
 
-def test_cancel_at_any_question_ends_the_form():
-    _, slots = validate("reporter_name", "cancel", {"incident_danger": False, "incident_category": "sexting"})
+def test_cancel_at_any_question_asks_first_then_ends_the_form():
+    sexting = {"incident_danger": False, "incident_category": "sexting"}
+    messages, slots = validate("reporter_name", "cancel", sexting)
+    assert "Cancel the whole report?" in messages[0]["text"] and slots["requested_slot"] is not None
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["cancel the whole report", "carry on"]
+    assert slots.get("incident_confirmed") is not False
+    _, slots = validate("reporter_name", "carry on", sexting)
+    assert slots["reporter_name"] is None and slots["requested_slot"] is not None
+    _, slots = validate("reporter_name", "cancel the whole report", sexting)
     assert slots["incident_confirmed"] is False and slots["requested_slot"] is None
+
+
+def test_a_link_is_refused_at_every_question():
+    for slot, state in (("incident_where", {"incident_category": "cyberbullying"}),
+                        ("incident_people", {"incident_category": "cyberbullying"}),
+                        ("reporter_name", {"incident_category": "sexting"})):
+        messages, slots = validate(slot, "see https://example.com/post/123", {"incident_danger": False, **state})
+        assert slots[slot] is None and "Please don't send links" in messages[0]["text"], slot
+
+
+def test_a_question_asked_mid_report_is_answered_and_the_same_question_asked_again():
+    messages, slots = validate("incident_when", "can I friend a parent?",
+                               {"incident_danger": False, "incident_category": "cyberbullying"})
+    assert "D200 5.3" in messages[0]["text"] and messages[1]["text"] == "Back to your report:"
+    assert slots["incident_when"] is None and slots.get("requested_slot", "incident_when") == "incident_when"
 
 
 def test_change_the_date_asks_it_again_then_confirms():

@@ -91,7 +91,9 @@ def test_a_full_report_is_saved_audited_routed_and_emailed_without_its_details(r
 
 def test_cancel_part_way_saves_nothing_and_clears_the_conversation(running_stack, incidents):
     before = len(incidents.list())
-    converse(running_stack, "rep-cancel", FRIEND_REQUEST[:4] + [("cancel", "Nothing was saved")])
+    converse(running_stack, "rep-cancel", FRIEND_REQUEST[:4] + [
+        ("cancel", "Cancel the whole report?"), ("carry on", "What happened"),  # one word wipes nothing
+        ("never mind", "Cancel the whole report?"), ("cancel the whole report", "Nothing was saved")])
     assert len(incidents.list()) == before
     assert "Year 6" not in json.dumps(running_stack.tracker("rep-cancel"))
 
@@ -247,7 +249,7 @@ def test_something_that_happened_is_answered_and_a_report_offered_then_started_o
     assert "friend_request" in offer["payload"]
     taken = running_stack.chat(offer["payload"], sender="rep-offer")
     assert started(taken) and "immediate danger" in texts(taken).lower()
-    assert "nothing was saved" in texts(running_stack.chat("cancel", sender="rep-offer")).lower()
+    assert "nothing was saved" in texts(running_stack.chat("cancel the report", sender="rep-offer")).lower()
 
 
 def test_a_question_read_as_a_report_is_answered_with_the_offer(running_stack):
@@ -256,3 +258,28 @@ def test_a_question_read_as_a_report_is_answered_with_the_offer(running_stack):
     assert any(b["title"] == "Report this" for m in response.json()["messages"] for b in m["buttons"])
     again = running_stack.chat("report it", sender="rep-who")
     assert started(again)
+
+
+def test_the_form_answers_questions_reads_school_day_dates_and_refuses_links_at_every_step(running_stack, incidents):
+    replies = converse(running_stack, "rep-kind", [
+        ("I need to report something", "immediate danger"),
+        ("no", "What kind"),
+        ("my son is being bullied on whatsapp by boys in his class", "When did it happen"),  # the kind, from words
+        ("can I friend a parent on facebook?", "When did it happen"),  # answered, then the same question again
+        ("yesterday after school", "Where did it happen"),
+        ("it was on https://example.com/groupchat", "Please don't send links"),
+        ("outside school", "Who was involved"),
+    ], role="parent")
+    assert "D200 5.3" in replies[3] and "Back to your report:" in replies[3]
+    assert "Where did it happen" in replies[5]  # the same question, after the refusal
+    converse(running_stack, "rep-kind", [
+        ("some boys in his class", "What happened"),
+        ("They keep sending him nasty messages in a group chat every evening", "evidence"),
+        ("yes", "your name"),
+        ("Pat Doe", "contact you"),
+        ("pat.doe@example.com", "Here is your report"),
+    ], role="parent")
+    reference = saved_reference(running_stack.chat("yes", sender="rep-kind", role="parent"))
+    incident = incidents.get(reference)
+    assert incident.category == "cyberbullying" and incident.occurred_text.endswith("15:15")
+    assert "https" not in json.dumps([incident.location, incident.description, incident.people_text])

@@ -89,7 +89,7 @@ def test_in_the_middle_of_the_induction_the_advice_comes_first(running_stack, fa
     replies = say(MESSAGES[kind]["staff"])
     check_reply(replies, kind, "staff")
     if "What I keep" in json.dumps(replies):  # it read as a report: stop it, and the induction carries on
-        assert "Nothing was saved" in json.dumps(say("cancel"))
+        assert "Nothing was saved" in json.dumps(say("cancel the report"))
     assert "Section 2 of 11" in json.dumps(say("/continue_induction"))
 
 
@@ -104,7 +104,7 @@ def test_the_urgent_report_is_one_tap_and_cancelling_keeps_the_advice(running_st
     advice = messages_of(running_stack.chat(MESSAGES["danger"]["staff"], sender=sender))
     tap = messages_of(running_stack.chat(advice[0]["buttons"][0]["payload"], sender=sender))
     assert "URGENT" in json.dumps(tap)
-    cancelled = messages_of(running_stack.chat("cancel", sender=sender))
+    cancelled = messages_of(running_stack.chat("cancel the report", sender=sender))
     assert "Nothing was saved" in json.dumps(cancelled)
     assert "999" in advice[0]["text"]  # what was said first stays said: the chat keeps it on screen
 

@@ -204,7 +204,7 @@ def test_card_buttons_arrive_as_values_and_are_handled(running_stack, fake_micro
     before = len(fake_microsoft.messages_to(conversation))
     assert post(running_stack, fake_microsoft, quick).status_code == 202
     assert "immediate danger" in " ".join(said(c) for c in replies(fake_microsoft, conversation, before)).lower()
-    assert "Nothing was saved" in say(running_stack, fake_microsoft, "cancel", "bea")
+    assert "Nothing was saved" in say(running_stack, fake_microsoft, "cancel the report", "bea")
 
 
 def test_pictures_are_refused_and_never_fetched(running_stack, fake_microsoft):
