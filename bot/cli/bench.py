@@ -16,6 +16,7 @@ import numpy as np
 import psutil
 
 from bot.cli.chat_quality import ChatQuality, Row, ask_all, load_rows, score
+from bot.cli.hostile import hostile_bodies
 from bot.cli.peer import measure as measure_peer
 from bot.cli.stack import free_port
 from bot.cli.triage_bench import print_triage
@@ -110,6 +111,7 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
                 timings.append((time.perf_counter() - began) * 1000)
         figures["chat_ms"] = timings
         figures["rss"] = resident_memory(ports)
+        figures["hostile"] = hostile_bodies(ports["GATEWAY_PORT"], gateway_pid(ports["GATEWAY_PORT"]))
         figures["quality"] = {name: score(rows, ask_all(base, rows)) for name, rows in sets.items()}
     finally:
         for stop in (signal.SIGINT, signal.SIGKILL):  # Ctrl-C as a person would, then no more waiting
@@ -167,6 +169,14 @@ def _figure(value: float | None) -> str:
     return "none asked" if value is None else f"{value:.3f}"
 
 
+def gateway_pid(port: int) -> int:
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "bot.gateway.app:create_app" in cmdline and str(port) in cmdline:
+            return process.pid
+    raise SystemExit("the gateway process was not found")
+
+
 def resident_memory(ports: dict) -> dict[str, float]:
     wanted = {"rasa": str(ports["RASA_PORT"]), "actions": str(ports["ACTION_PORT"]),
               "gateway": str(ports["GATEWAY_PORT"])}
@@ -205,6 +215,9 @@ def main() -> None:
           f"  ({len(chat)} requests, all processes warm)")
     for name, mib in sorted(figures["rss"].items()):
         print(f"| resident memory, {name:<24} | {mib:.0f} MiB")
+    hostile = figures["hostile"]
+    print(f"| gateway, 4 x 200 MB bodies at once        | peak {hostile.peak_mib:.0f} MiB (before {hostile.baseline_mib:.0f}; "
+          f"answered {', '.join(map(str, hostile.statuses))}; {hostile.sent_mib:.0f} MB got through)  (target < 150)")
     print(f"| make run to ready, nothing to rebuild     | {figures['ready_s']:.1f} s  (target < 60)")
     print(f"| (mean retrieval, ms)                      | {statistics.mean(timings):.1f}")
     print_chat_quality(figures["quality"])

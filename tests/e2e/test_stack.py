@@ -174,3 +174,14 @@ def test_only_the_gateway_reaches_rasa_and_only_rasa_reaches_the_action_server(r
         assert httpx.post(f"{action_server}/webhook", json=forged, headers=headers, timeout=30).status_code == 401
     assert httpx.get(f"{action_server}/health", timeout=30).status_code == 200
     assert len(IncidentService(settings).list(None)) == reports_before
+
+
+def test_four_200_mb_bodies_at_once_leave_the_gateway_under_150_mb(running_stack):
+    from bot.cli.hostile import hostile_bodies
+
+    gateway = running_stack.service("gateway").process
+    result = hostile_bodies(running_stack.settings.GATEWAY_PORT, gateway.pid, count=4, megabytes=200)
+    assert result.statuses == (413, 413, 413, 413), result
+    assert result.peak_mib < 150, result
+    assert result.sent_mib < 4 * 200  # cut off early, not read to the end
+    assert running_stack.http.get("/healthz").status_code == 200  # and it carries on
