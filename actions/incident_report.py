@@ -8,6 +8,7 @@ told to forget the conversation, so no details stay in Rasa's tracker.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -34,7 +35,7 @@ from bot.incidents.categories import (
 )
 from bot.incidents.form import AnswerProblem
 from bot.incidents.moments import SchoolDay
-from bot.incidents.receipt import reachable_on, receipt
+from bot.incidents.receipt import reachable_on, receipt, status_line
 from bot.incidents.service import IncidentService, TooManyReports
 from bot.incidents.slots import REPORT_SLOTS
 from bot.notify.outbox import default_notifiers
@@ -116,6 +117,8 @@ class ActionStartIncidentReport(Action):
         role = role_of(tracker)
         if role:
             events.append(SlotSet("reporter_role", role))
+        if tracker.get_slot("staff_name"):  # given for the induction in this conversation: not asked again
+            events.append(SlotSet("reporter_name", tracker.get_slot("staff_name")))
         return [*events, SlotSet(STARTING, True)]
 
 
@@ -342,3 +345,35 @@ class ActionCancelIncidentReport(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         return cancel(dispatcher, tracker)
+
+
+REFERENCE = re.compile(r"\bINC-\d{4}-\d{4,}\b", re.I)
+
+
+class ActionReportStatus(Action):
+    """"Has my report been seen?": the status of the reports made from this conversation or account only."""
+
+    def name(self) -> str:
+        return "action_report_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        service = incident_service()
+        found = REFERENCE.search(tracker.latest_message.get("text") or "")
+        reference = found.group(0).upper() if found else None
+        _, user = channel_of(tracker)
+        try:
+            mine = service.made_by(user, reference)
+        except DatabaseUnavailable:
+            dispatcher.utter_message(text="Sorry, I can't look reports up just now. Please try again in a few minutes; "
+                                          "if a child is in danger, call 999 and tell the DSL in person.")
+            return []
+        if not mine:
+            asked = f"a report {reference}" if reference else "a report"
+            dispatcher.utter_message(text=(
+                f"I can't find {asked} made from this conversation. I can only tell people about reports they made "
+                f"here, to keep reports private. Please ask {service.contacts.dsl.name} or the school office, "
+                "giving your reference."))
+            return []
+        lines = [status_line(i, service.zone, service.settings.URGENT_ESCALATE_MINUTES) for i in mine]
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

@@ -77,3 +77,23 @@ def receipt(reference: str, category: str, role: str, urgent: bool, people: list
     if urgent:
         parts.insert(0, f"If you haven't yet: call 999 and tell {dsl.name} in person now.")
     return " ".join(p for p in parts if p)
+
+
+def status_line(incident, zone, escalate_minutes: int) -> str:
+    """What a reporter is told about their own report: when it was made and whether anyone has picked it up, never
+    its content or who read it."""
+    def when(moment) -> str:
+        return moment.astimezone(zone).strftime("%d %b at %H:%M")
+
+    made = f"{incident.reference}, made on {when(incident.created_at)}"
+    marks = {e.action: e.at for e in incident.audit}
+    if incident.status == "closed":
+        return f"{made}: the school has dealt with it and closed it (on {when(marks.get('closed', incident.updated_at))})."
+    if incident.status == "acknowledged":
+        return (f"{made}: the school has seen it and is dealing with it (acknowledged on "
+                f"{when(marks.get('acknowledged', incident.updated_at))}).")
+    waiting = f"{made}: not acknowledged yet."
+    if incident.urgent:
+        waiting += (" It is URGENT: if nobody acknowledges it within {} minutes it goes to the next contact. If a child "
+                    "is in danger now, call 999.").format(escalate_minutes)
+    return waiting

@@ -197,6 +197,16 @@ class IncidentService:
             raise IncidentNotFound(f"No report with reference {reference!r}.")
         return incident
 
+    def made_by(self, channel_user: str, reference: str | None = None) -> list[Incident]:
+        """The reports one person made (newest first), or the one with this reference if it is theirs: what a
+        reporter may be told the status of. Someone else's reference finds nothing."""
+        self.prepare()
+        query = self._loaded().where(Incident.channel_user == channel_user)
+        if reference:
+            query = query.where(Incident.reference == reference.strip().upper())
+        with self.db.session(read_only=True) as session:
+            return list(session.scalars(query.order_by(Incident.id.desc()).limit(5)).all())
+
     def list(self, status: str | None = None) -> list[Incident]:
         self.prepare()
         query = self._loaded().order_by(Incident.id)

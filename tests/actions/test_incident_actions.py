@@ -160,3 +160,12 @@ def test_change_the_date_asks_it_again_then_confirms():
     friend_request = FILLED | {"incident_category": "friend_request", "incident_where": None, "incident_confirmed": None}
     _, slots = validate("incident_confirmed", "change the date", friend_request)
     assert slots["incident_when"] is None and slots["requested_slot"] == "incident_when"
+
+
+def test_a_name_given_for_the_induction_is_not_asked_again_for_a_report():
+    dispatcher = CollectingDispatcher()
+    events = ActionStartIncidentReport().run(
+        dispatcher, tracker("I need to report something", slots={"staff_name": "Robin Newstaff"}, role="staff"), DOMAIN)
+    assert slots_from(events)["reporter_name"] == "Robin Newstaff"
+    events = ActionStartIncidentReport().run(CollectingDispatcher(), tracker("I need to report something"), DOMAIN)
+    assert slots_from(events).get("reporter_name") is None

@@ -71,3 +71,15 @@ def test_an_urgent_report_nobody_acknowledges_is_escalated(running_stack, smtp_s
     finally:
         running_stack.stop("worker")
         running_stack.restart("worker")
+
+
+def test_a_reporter_can_ask_whether_their_report_has_been_seen_and_nobody_else_can(running_stack):
+    converse(running_stack, "status-mine", FRIEND_REQUEST)
+    reference = saved_reference(running_stack.chat("yes", sender="status-mine"))
+    first = texts(running_stack.chat("has my report been seen?", sender="status-mine"))
+    assert f"{reference}, made on" in first and "not acknowledged yet" in first
+    IncidentService(running_stack.settings).change_status(reference, "acknowledged", "dsl")
+    later = texts(running_stack.chat(f"any news on my report {reference}?", sender="status-mine"))
+    assert "the school has seen it and is dealing with it" in later
+    other = texts(running_stack.chat(f"has {reference} been acknowledged?", sender="status-someone-else"))
+    assert "can't find a report" in other and "made on" not in other

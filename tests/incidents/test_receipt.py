@@ -44,3 +44,25 @@ def test_pupils_get_short_words_a_trusted_grown_up_and_childline():
     text = told("cyberbullying", "pupil")
     assert "a grown-up at school will read your report" in text and "Childline on 0800 1111" in text
     assert "Report Remove" in told("sexting", "pupil")
+
+
+def test_a_status_says_whether_the_report_was_picked_up_never_what_it_says(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from bot.incidents.receipt import status_line
+    from bot.incidents.service import IncidentService
+    from bot.settings import Settings
+    from tests.support.incidents import draft
+
+    service = IncidentService(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    zone = ZoneInfo("Europe/London")
+    urgent = service.submit(draft(category="child_at_risk", immediate_danger=True, description="Jamie was hurt"), "u")
+    waiting = status_line(service.get(urgent.reference), zone, 15)
+    assert "not acknowledged yet" in waiting and "within 15 minutes" in waiting and "Jamie" not in waiting
+    service.change_status(urgent.reference, "acknowledged", "dsl")
+    assert "has seen it" in status_line(service.get(urgent.reference), zone, 15)
+    service.change_status(urgent.reference, "closed", "dsl", "Spoke to the family.")
+    closed = status_line(service.get(urgent.reference), zone, 15)
+    assert "closed" in closed and "Spoke" not in closed
+    assert [i.reference for i in service.made_by("web:abc")] == [urgent.reference]
+    assert service.made_by("web:someone-else", urgent.reference) == []
