@@ -9,8 +9,11 @@ and pupils, the outside services the kind of report calls for (CEOP, Report Remo
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.incidents.contacts import Contacts, Person
+from bot.records import Incident
 
 CEOP = "CEOP (www.ceop.police.uk), the police's child online protection service"
 REPORT_REMOVE = "Report Remove from Childline and the IWF (www.childline.org.uk/remove)"
@@ -41,7 +44,7 @@ def who_is_told(people: list[Person], channels_on: Collection[str]) -> str:
     return " ".join(lines)
 
 
-def what_happens_next(category: str, role: str, urgent: bool, dsl: Person) -> str:
+def what_happens_next(category: str, role: str, urgent: bool, dsl: Person, deputies: list[str] | None = None) -> str:
     if role == "pupil":
         text = ("What happens next: a grown-up at school will read your report and help. If you feel worried, "
                 f"talk to a grown-up you trust, or call {CHILDLINE} (free, any time).")
@@ -61,6 +64,8 @@ def what_happens_next(category: str, role: str, urgent: bool, dsl: Person) -> st
             text += f" If an adult has contacted a child online in a sexual way, you can also report it to {CEOP}."
         return text
     text = f"What happens next: {dsl.name} and the people above decide what is done, and may contact you."
+    if deputies:
+        text += f" If {dsl.name} is away, {_names(deputies)} will pick it up."
     if urgent or category in ("child_at_risk", "sexting"):
         text += (" Don't investigate or question anyone yourself; write down what you saw and heard, and give it to "
                  f"{dsl.name}.")
@@ -71,7 +76,7 @@ def receipt(reference: str, category: str, role: str, urgent: bool, people: list
             channels_on: Collection[str]) -> str:
     dsl = contacts.dsl
     parts = [f"Thank you. Your report is saved as {reference}.", who_is_told(people, channels_on),
-             what_happens_next(category, role, urgent, dsl),
+             what_happens_next(category, role, urgent, dsl, [p.name for p in contacts.escalation([])]),
              "Keep the reference: the school will use it if they contact you. The details are now cleared from "
              "this chat."]
     if urgent:
@@ -79,10 +84,10 @@ def receipt(reference: str, category: str, role: str, urgent: bool, people: list
     return " ".join(p for p in parts if p)
 
 
-def status_line(incident, zone, escalate_minutes: int) -> str:
+def status_line(incident: Incident, zone: ZoneInfo, escalate_minutes: int) -> str:
     """What a reporter is told about their own report: when it was made and whether anyone has picked it up, never
     its content or who read it."""
-    def when(moment) -> str:
+    def when(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%d %b at %H:%M")
 
     made = f"{incident.reference}, made on {when(incident.created_at)}"

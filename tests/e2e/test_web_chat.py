@@ -294,3 +294,16 @@ def test_a_new_conversation_clears_the_assistants_copy_of_the_old_one(page, runn
     ask(page, "can I friend a parent?")
     new = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
     assert new != old
+
+
+def test_when_the_conversation_has_expired_the_page_starts_a_new_one_and_says_so(page):
+    choose(page, "Parent or carer")
+    ask(page, "can my son go on snapchat at school?")
+    old = page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId")
+    status = page.evaluate("""async (id) => (await fetch('/api/conversations/end', {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({conversation_id: id})})).status""", old)
+    assert status == 200  # as if it had been idle too long: the gateway now refuses the id
+    ask(page, "can I post photos of the school play?")
+    assert page.get_by_text("so a new one has started").is_visible()
+    assert "D200" in page.locator(".msg.bot").last.inner_text()
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId") != old

@@ -19,6 +19,7 @@ def test_the_receipt_names_who_will_be_told_and_never_says_sent():
     assert text.startswith("Thank you. Your report is saved as INC-2026-0007.")
     assert "Elena Ponsen (Headteacher) (by email) will be told as soon as the notice is delivered." in text
     assert "sent" not in text
+    assert "If Designated Safeguarding Lead is away, Elena Ponsen (Headteacher) will pick it up." in text
 
 
 def test_with_nothing_set_up_it_says_nobody_was_told_and_who_to_tell():
