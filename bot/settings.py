@@ -30,6 +30,8 @@ class Settings:
     RASA_TIMEOUT_SECONDS: float = _setting(30.0, "How long the gateway waits for Rasa before apologising.")
     GATEWAY_MAX_CONCURRENT: int = _setting(64, "Requests the gateway handles at once; the next gets 503 with Retry-After.")
     GATEWAY_BODY_TIMEOUT_SECONDS: float = _setting(10.0, "Longest a request body may take to arrive before a 408.")
+    GATEWAY_HEADER_TIMEOUT_SECONDS: float = _setting(
+        10.0, "Longest a connection may take to send a request's headers before it is closed.")
     EMBED_ALLOWED_ORIGINS: str = _setting(
         "", "Space-separated origins allowed to frame the web chat (the school's sites, https://...); empty: none.")
     MAX_MESSAGE_CHARS: int = _setting(1000, "Longest message accepted; longer ones are refused politely.")

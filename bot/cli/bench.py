@@ -172,7 +172,7 @@ def _figure(value: float | None) -> str:
 def gateway_pid(port: int) -> int:
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if "bot.gateway.app:create_app" in cmdline and str(port) in cmdline:
+        if "bot.gateway.serve" in cmdline and str(port) in cmdline:
             return process.pid
     raise SystemExit("the gateway process was not found")
 

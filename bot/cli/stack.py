@@ -57,8 +57,8 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
             "--port", str(_port(settings.ACTION_SERVER_URL)),
         ], logs / "actions.log"),
         Service("gateway", [
-            py, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--host", settings.GATEWAY_HOST,
-            "--port", str(settings.GATEWAY_PORT), "--no-access-log", "--log-level", settings.LOG_LEVEL.lower(),
+            py, "-m", "bot.gateway.serve", "--host", settings.GATEWAY_HOST,  # uvicorn, with a deadline for headers
+            "--port", str(settings.GATEWAY_PORT), "--log-level", settings.LOG_LEVEL.lower(),
         ], logs / "gateway.log"),
         Service("worker", [py, "-m", "bot.cli.main", "worker"], logs / "worker.log"),
     ]
