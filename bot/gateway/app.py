@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -74,6 +75,8 @@ def staff_channels(settings: Settings) -> APIRouter:
     async def slack_events(request: Request) -> Response:
         if request.app.state.slack is None or settings.slack_mode() != "http":
             return problem(404, "slack_off", "Slack is not set up on this assistant (see the README).")
+        if not fresh_slack_timestamp(request.headers.get("X-Slack-Request-Timestamp"), time.time()):
+            return problem(401, "slack_unsigned", "This endpoint takes only requests signed by Slack.")
         return await request.app.state.slack.handle_http(request)
 
     @router.post("/api/messages")
@@ -84,6 +87,14 @@ def staff_channels(settings: Settings) -> APIRouter:
         return await request.app.state.teams.handle(request)
 
     return router
+
+
+def fresh_slack_timestamp(value: str | None, now: float) -> bool:
+    """Slack's request timestamp: whole seconds, within five minutes of now either way. Anything else (empty, not
+    a number, far in the future) is refused before the signature is even looked at."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 12:
+        return False
+    return abs(now - int(value)) <= 5 * 60
 
 
 def health(settings: Settings) -> APIRouter:

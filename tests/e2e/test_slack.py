@@ -68,7 +68,8 @@ def test_show_full_clause_and_feedback_buttons(running_stack, fake_slack):
     assert len(saved) == 1 and saved[0].helpful is True and saved[0].clauses == ["D200 5.3"]
 
 
-@pytest.mark.parametrize("case", ["bad-signature", "missing-signature", "older-than-five-minutes"])
+@pytest.mark.parametrize("case", ["bad-signature", "missing-signature", "older-than-five-minutes", "empty-timestamp",
+                                  "non-numeric-timestamp", "far-future-timestamp", "no-timestamp"])
 def test_unsigned_or_stale_requests_are_refused_without_side_effects(running_stack, fake_slack, case):
     before = len(fake_slack.calls)
     body = json.dumps({"type": "event_callback", "team_id": TEAM, "event_id": f"Bad{new_event_id()}",
@@ -76,12 +77,19 @@ def test_unsigned_or_stale_requests_are_refused_without_side_effects(running_sta
     now = int(time.time())
     headers = {"bad-signature": {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=" + "0" * 64},
                "missing-signature": {"X-Slack-Request-Timestamp": str(now)},
-               "older-than-five-minutes": sign(SLACK_SIGNING_SECRET, body, timestamp=now - 6 * 60)}[case]
+               "older-than-five-minutes": sign(SLACK_SIGNING_SECRET, body, timestamp=now - 6 * 60),
+               "empty-timestamp": {**sign(SLACK_SIGNING_SECRET, body), "X-Slack-Request-Timestamp": ""},
+               "non-numeric-timestamp": {**sign(SLACK_SIGNING_SECRET, body), "X-Slack-Request-Timestamp": "soon"},
+               "far-future-timestamp": sign(SLACK_SIGNING_SECRET, body, timestamp=now + 10 ** 9),
+               "no-timestamp": {"X-Slack-Signature": sign(SLACK_SIGNING_SECRET, body)["X-Slack-Signature"]}}[case]
+    log = running_stack.run_dir / "logs" / "gateway.log"
+    logged = log.stat().st_size
     response = running_stack.http.post("/slack/events", content=body.encode(),
                                        headers={"Content-Type": "application/json", **headers})
     assert response.status_code == 401
     time.sleep(2)
     assert fake_slack.calls[before:] == []
+    assert "Traceback" not in log.read_text(errors="replace")[logged:]
 
 
 def test_a_retried_event_gets_one_reply_and_the_bots_own_message_none(running_stack, fake_slack):
@@ -250,3 +258,38 @@ def test_when_rasa_cannot_read_a_channel_message_it_is_treated_as_a_report():
         assert asyncio.run(is_report(down, "a pupil sent me a friend request")) is True
     finally:
         asyncio.run(down.close())
+
+
+def ephemeral_click(stack, user: str, channel: str, value: str):
+    """A click on a button of an ephemeral message (a /policy answer), in the shape Slack sends it: the container
+    says is_ephemeral, and there is no `message`."""
+    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
+               "api_app_id": "A1", "channel": {"id": channel}, "trigger_id": "1.2",
+               "container": {"type": "message", "message_ts": "1.0", "channel_id": channel, "is_ephemeral": True},
+               "response_url": f"{stack.settings.SLACK_API_URL}response",
+               "actions": [{"type": "button", "action_id": "quick_reply_0", "value": value, "block_id": "b",
+                            "action_ts": str(time.time())}]}
+    return post(stack, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+def test_report_this_on_an_ephemeral_answer_in_a_channel_goes_to_the_dm_only(running_stack, fake_slack):
+    from bot.contract import REPORT_INCIDENT, payload
+
+    before = len(fake_slack.calls)
+    assert ephemeral_click(running_stack, "UEPH", "CPUBLIC", payload(REPORT_INCIDENT, incident_category="friend_request")
+                           ).status_code == 200
+    [note] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("channel") == "CPUBLIC")
+    assert note[1]["user"] == "UEPH" and "direct message" in note[1]["text"]
+    assert fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "DUEPH")
+    time.sleep(1)
+    public = [c for c in fake_slack.calls[before:] if c[0] == "chat.postMessage" and c[1].get("channel") == "CPUBLIC"]
+    assert public == []
+
+
+def test_a_quick_reply_on_an_ephemeral_answer_is_answered_to_that_person_alone(running_stack, fake_slack):
+    before = len(fake_slack.calls)
+    ephemeral_click(running_stack, "UEPQ", "CPUBLIC2", "can I friend a parent?")
+    [answer] = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("channel") == "CPUBLIC2")
+    assert answer[1]["user"] == "UEPQ" and "D200 5.3" in answer[1]["text"]
+    public = [c for c in fake_slack.calls[before:] if c[0] == "chat.postMessage" and c[1].get("channel") == "CPUBLIC2"]
+    assert public == []

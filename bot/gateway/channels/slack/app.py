@@ -238,18 +238,30 @@ class SlackChannel:
     def _where(body: dict) -> tuple[str, str, str, str | None]:
         """(team, user, channel, thread) of a button click."""
         message = body.get("message") or {}
-        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
         thread = None if channel.startswith("D") else message.get("thread_ts") or message.get("ts")
         team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
         return team, body["user"]["id"], channel, thread
 
     async def _on_quick_reply(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        """A button under an answer. Anywhere but the person's DM (a channel, a thread, an ephemeral /policy answer,
+        or a payload that does not say where: shared until shown otherwise), a button that starts or continues a
+        report moves to the DM, and a click on an ephemeral answer is answered to that person alone."""
         await ack()
         team, user, channel, thread = self._where(body)
         payload = action.get("value") or ""
-        if thread and payload.startswith(REPORT):  # "Report this" pressed in a channel
-            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, text=MOVED_TO_DM)
+        shared = not (channel or "").startswith("D")
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral")) or not body.get("message")
+        if shared and (payload.startswith(REPORT) or await is_report(self.rasa, payload)):
+            if channel:
+                await client.chat_postEphemeral(channel=channel, user=user, text=MOVED_TO_DM, thread_ts=thread)
             await self.continue_in_dm(client, team, user, payload)
+            return
+        if shared and ephemeral:  # the answer it came from was shown to this person only: so is this one
+            async def post(**content):
+                await client.chat_postEphemeral(channel=channel, user=user, **content)
+
+            await self.answer(self.sender(team, user), payload, post)
             return
         await self.reply(client, self.sender(team, user, thread), payload, channel, thread)
 
