@@ -312,3 +312,27 @@ def test_guests_and_accounts_teams_will_not_vouch_for_are_refused(running_stack,
     tracker = httpx.get(f"{settings.RASA_URL}/conversations/teams:{TEAMS_TENANT}:aad-{person}/tracker",
                         params={"token": settings.RASA_TOKEN}, timeout=30).json()
     assert not [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+
+
+def test_a_channel_activity_without_conversation_type_is_shared_so_a_report_leaves_it(running_stack, fake_microsoft):
+    thread = "19:staffroom@thread.tacv2;messageid=1700000000999101"
+    body = activity(fake_microsoft, "I need to report a pupil who sent me a friend request", person="nocty",
+                    conversation=thread, channel=True)
+    del body["conversation"]["conversationType"]  # a payload that does not say: shared
+    assert post(running_stack, fake_microsoft, body).status_code == 202
+    [note] = replies(fake_microsoft, thread)
+    assert "personal chat" in said(note) and "immediate danger" not in said(note).lower()
+    assert "immediate danger" in " ".join(said(c) for c in replies(fake_microsoft, "a:personal-29:nocty")).lower()
+
+
+def test_when_teams_will_not_open_a_personal_chat_the_channel_is_told_and_nothing_starts(running_stack,
+                                                                                         fake_microsoft):
+    fake_microsoft.without_app.add("29:noapp")
+    thread = "19:staffroom@thread.tacv2;messageid=1700000000999102"
+    body = activity(fake_microsoft, "I need to report a pupil who sent me a friend request", person="noapp",
+                    conversation=thread, channel=True)
+    assert post(running_stack, fake_microsoft, body).status_code == 202
+    [note] = replies(fake_microsoft, thread)
+    assert "couldn't open a personal chat" in said(note) and "web chat" in said(note)
+    assert "sent you a personal chat" not in said(note) and "immediate danger" not in said(note).lower()
+    assert fake_microsoft.messages_to("a:personal-29:noapp") == []

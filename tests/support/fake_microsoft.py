@@ -102,6 +102,7 @@ class FakeMicrosoft:
         self.issued_tokens: set[str] = set()
         self.guests: set[str] = set()  # Teams ids the member lookup calls guests
         self.unknown_members: set[str] = set()  # Teams ids the member lookup does not find
+        self.without_app: set[str] = set()  # Teams ids for whom opening a personal chat is refused (403)
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         fake = self
@@ -199,6 +200,9 @@ class FakeMicrosoft:
             return self._send(handler, 401, {"error": {"code": "Unauthorized"}})
         if path == "/teams/v3/conversations":
             member = (body.get("members") or [{}])[0].get("id", "someone")
+            if member in self.without_app:  # what Teams answers when the app is not installed for that person
+                return self._send(handler, 403, {"error": {"code": "Forbidden",
+                                                           "message": "The bot is not part of the conversation roster."}})
             return self._send(handler, 201, {"id": f"a:personal-{member}"})
         self._send(handler, 200, {"id": f"reply-{next(self._ids)}"})
 

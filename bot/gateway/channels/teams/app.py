@@ -52,6 +52,10 @@ GUEST = ("Sorry, this assistant is for the school's staff, and your Teams accoun
          "Please ask a member of staff or the school office.")
 CANNOT_CHECK = "Sorry, I couldn't check your Teams account just now. Please try again in a minute."
 MEMBER_CACHE_SECONDS = 600.0
+NO_PERSONAL_CHAT = ("Reports are private, but I couldn't open a personal chat with you: the assistant may not be "
+                    "installed for you in Teams. Please don't post any details here. Add the assistant from Teams' "
+                    "Apps and message it directly, or use the school's web chat. If a child is in danger, call 999 "
+                    "and tell the Designated Safeguarding Lead in person now.")
 MOVED_TO_CHAT = ("Reports are private, so I've sent you a personal chat message to take this one there. "
                  "Please don't post any details in this channel.")
 WELCOME = ("Hello! I answer questions about the Heatons Cluster Social Media Policy (D200), quoting the clause "
@@ -167,7 +171,12 @@ class TeamsChannel:
 
     @staticmethod
     def is_channel(activity: Activity) -> bool:
-        return (activity.conversation.conversation_type or "personal") != "personal"
+        """Shared unless every signal says personal (failing closed: an activity that does not say is shared)."""
+        conversation = activity.conversation
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        personal = (conversation.conversation_type == "personal" and not conversation.is_group
+                    and not channel_data.get("channel") and not str(conversation.id or "").startswith("19:"))
+        return not personal
 
     async def answer(self, sender: str, text: str, post) -> None:
         messages = await ask(self.rasa, sender, text, "teams")
@@ -243,7 +252,6 @@ class TeamsChannel:
         tenant, user = tenant_of(activity), user_key(activity)
         if self.is_channel(activity):
             if await is_report(self.rasa, text):
-                await self.send(activity, text_activity(MOVED_TO_CHAT))
                 await self.continue_in_personal_chat(activity, text)
                 return
             sender = self.sender(tenant, user, activity.conversation.id)
@@ -256,11 +264,18 @@ class TeamsChannel:
         await self.answer(sender, text, post)
 
     async def continue_in_personal_chat(self, activity: Activity, text: str) -> None:
-        """Take a report out of a channel: the conversation goes on in the person's personal chat."""
+        """Take a report out of a channel: the conversation goes on in the person's personal chat. When Teams will
+        not open one (the app is not installed for them), the channel is told how to report privately instead, with
+        no detail, and nothing starts."""
         tenant, user = tenant_of(activity), user_key(activity)
-        service_url, conversation_id = await asyncio.to_thread(
-            self.connector.personal_chat, self.settings.database_url(), user, tenant, activity.recipient.id,
-            activity.from_property.id, activity.service_url)
+        try:
+            service_url, conversation_id = await asyncio.to_thread(
+                self.connector.personal_chat, self.settings.database_url(), user, tenant, activity.recipient.id,
+                activity.from_property.id, activity.service_url)
+        except ConnectorError:
+            await self.send(activity, text_activity(NO_PERSONAL_CHAT))
+            return
+        await self.send(activity, text_activity(MOVED_TO_CHAT))
 
         async def post(reply: Activity) -> None:
             await asyncio.to_thread(self.connector.reply, service_url, conversation_id, None, reply)
