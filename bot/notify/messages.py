@@ -19,24 +19,37 @@ def subject_for(incident: Incident) -> str:
     return f"{urgency}New report {incident.reference}: {BY_KEY[incident.category].label}"
 
 
-def body_for(incident: Incident, person: Person, zone: ZoneInfo) -> str:
+def body_for(incident: Incident, person: Person, zone: ZoneInfo, channel: str = "email") -> str:
+    """The notice, worded for where it is read: a letter by email; in Slack or Teams a short message whose
+    Acknowledge button does what the email's command does."""
     category = BY_KEY[incident.category]
     received = incident.created_at.astimezone(zone).strftime("%d %b %Y at %H:%M")
-    lines = [
-        f"Dear {person.name},",
-        "",
-        f"A new report has been made through the policy assistant and routed to you under the Social Media "
-        f"Policy (D200 {', '.join(category.clauses)}).",
-        "",
+    facts = [
         f"Reference: {incident.reference}",
         f"Kind of report: {category.label}",
         f"Urgency: {'URGENT - someone may be in immediate danger' if incident.urgent else 'normal'}",
         f"Received: {received}",
-        "",
-        "The details are kept in the incident system, not in this email. To read the report:",
-        f"    policybot incidents show {incident.reference}",
-        f"and to acknowledge it:  policybot incidents ack {incident.reference}",
     ]
+    if channel == "email":
+        lines = [
+            f"Dear {person.name},",
+            "",
+            f"A new report has been made through the policy assistant and routed to you under the Social Media "
+            f"Policy (D200 {', '.join(category.clauses)}).",
+            "",
+            *facts,
+            "",
+            "The details are kept in the incident system, not in this email. To read the report:",
+            f"    policybot incidents show {incident.reference}",
+            f"and to acknowledge it:  policybot incidents ack {incident.reference}",
+        ]
+    else:
+        lines = [
+            f"A new report has been routed to you under the Social Media Policy (D200 {', '.join(category.clauses)}).",
+            *facts,
+            "The details are kept in the incident system, not in this message: read them with "
+            f"`policybot incidents show {incident.reference}`. Press Acknowledge below when you have picked it up.",
+        ]
     if incident.urgent:
         lines += ["", "The reporter was told to call 999 and to tell the Designated Safeguarding Lead in person now."]
     return "\n".join(lines) + "\n"
@@ -53,11 +66,12 @@ WHY = {
 }
 
 
-def alert_for(incident: Incident, person: Person, zone: ZoneInfo, reason: str, **facts: object) -> tuple[str, str]:
+def alert_for(incident: Incident, person: Person, zone: ZoneInfo, reason: str, channel: str = "email",
+              **facts: object) -> tuple[str, str]:
     """Subject and body of an escalation or alert about `incident`: why the person is told, then the usual notice."""
     subject = {"burst": f"Many reports from one person (latest {incident.reference})"}.get(
         reason, f"ESCALATED: {subject_for(incident)}")
-    return subject, WHY[reason].format(**facts) + "\n\n" + body_for(incident, person, zone)
+    return subject, WHY[reason].format(**facts) + "\n\n" + body_for(incident, person, zone, channel)
 
 
 def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo, reason: str | None = None,
@@ -67,10 +81,10 @@ def messages_for(incident: Incident, people: list[Person], zone: ZoneInfo, reaso
     due = at or incident.created_at
     messages = []
     for person in people:
-        subject, body = (alert_for(incident, person, zone, reason, **facts) if reason
-                         else (subject_for(incident), body_for(incident, person, zone)))
         for channel, address in (("email", person.email), ("slack", person.slack_user),
                                  ("teams", person.teams_user)):
+            subject, body = (alert_for(incident, person, zone, reason, channel, **facts) if reason
+                             else (subject_for(incident), body_for(incident, person, zone, channel)))
             if address:
                 messages.append(OutboxMessage(
                     incident_id=incident.id, channel=channel, recipient=address, recipient_name=person.name,
