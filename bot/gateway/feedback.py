@@ -11,6 +11,8 @@ from bot import database
 from bot.records import Feedback
 
 THANKS = "Thank you for the feedback."
+CHANGED = {True: "Thank you: I've changed your feedback to helpful.",
+           False: "Thank you: I've changed your feedback to not helpful."}
 BROKEN = "Sorry, that feedback button no longer works."
 UNAVAILABLE = "Sorry, your feedback couldn't be saved just now."
 
@@ -31,10 +33,10 @@ async def take_feedback(db: database.Database, channel: str, channel_user: str, 
     if not isinstance(helpful, bool) or labels is None:
         return FeedbackReply(422, BROKEN)
     try:
-        await asyncio.to_thread(record_feedback, db, channel, channel_user, helpful, labels, source_event)
+        outcome = await asyncio.to_thread(record_feedback, db, channel, channel_user, helpful, labels, source_event)
     except database.DatabaseUnavailable:
         return FeedbackReply(503, UNAVAILABLE)
-    return FeedbackReply(201, THANKS)
+    return FeedbackReply(201, CHANGED[helpful] if outcome == "changed" else THANKS)
 
 
 def clause_labels(clauses: object) -> list[str] | None:
@@ -47,15 +49,22 @@ def clause_labels(clauses: object) -> list[str] | None:
 
 
 def record_feedback(db: database.Database, channel: str, channel_user: str, helpful: bool, clauses: list[str],
-                    source_event: str | None = None) -> bool:
-    """Save one piece of feedback; False when the same source event was already saved."""
+                    source_event: str | None = None) -> str:
+    """Save one piece of feedback: "saved"; for a second click on the same answer by the same person (its source
+    event), the last one wins: "changed", or "same" when it says what the first did."""
     try:
         with db.session() as session:
             session.add(Feedback(channel=channel, channel_user=channel_user, helpful=helpful, clauses=clauses,
                                  source_event=source_event))
+        return "saved"
     except database.Duplicate:
-        return False
-    return True
+        with db.session() as session:
+            earlier = session.scalars(select(Feedback).where(Feedback.source_event == source_event)
+                                      .with_for_update()).first()
+            if earlier is None or earlier.helpful == helpful:
+                return "same"
+            earlier.helpful = helpful
+        return "changed"
 
 
 def all_feedback(db: database.Database) -> list[Feedback]:

@@ -293,3 +293,23 @@ def test_a_quick_reply_on_an_ephemeral_answer_is_answered_to_that_person_alone(r
     assert answer[1]["user"] == "UEPQ" and "D200 5.3" in answer[1]["text"]
     public = [c for c in fake_slack.calls[before:] if c[0] == "chat.postMessage" and c[1].get("channel") == "CPUBLIC2"]
     assert public == []
+
+
+def test_changed_feedback_counts_the_last_vote_and_says_so_in_the_thread(running_stack, fake_slack):
+    from bot.database import open_database
+    from bot.gateway.feedback import all_feedback
+
+    message = {"ts": "1700000000.000200", "thread_ts": "1700000000.000111", "blocks": []}
+    action(running_stack, "UVOTE", "CVOTES", "feedback_yes", "D200 5.3", message)
+    fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UVOTE")
+    action(running_stack, "UVOTE", "CVOTES", "feedback_no", "D200 5.3", message)
+    thanks = fake_slack.wait_for(lambda m, b: m == "chat.postEphemeral" and b.get("user") == "UVOTE", count=2)
+    assert [t[1]["thread_ts"] for t in thanks] == ["1700000000.000111"] * 2  # in the thread, not the channel
+    assert thanks[-1][1]["text"] == "Thank you: I've changed your feedback to not helpful."
+
+    def saved():
+        return [f for f in all_feedback(open_database(running_stack.settings.database_url()))
+                if f.channel_user.endswith("UVOTE")]
+
+    [vote] = eventually(lambda: [f for f in saved() if f.helpful is False])
+    assert len(saved()) == 1 and vote.clauses == ["D200 5.3"]

@@ -288,13 +288,14 @@ class SlackChannel:
         await ack()
         from bot.gateway.feedback import take_feedback
 
-        team, user, channel, _ = self._where(body)
+        team, user, channel, thread = self._where(body)
         message_ts = (body.get("message") or {}).get("ts") or body.get("container", {}).get("message_ts")
         clauses = [c for c in str(action.get("value") or "").split(",") if c]
         reply = await take_feedback(open_database(self.settings.database_url()), "slack", str(SenderId.slack(team, user)),
                                     action.get("action_id") == FEEDBACK_YES, clauses,
                                     f"slack:{channel}:{message_ts}:{user}")
-        await client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+        in_thread = (body.get("message") or {}).get("thread_ts")  # a thank-you for an answer in a thread stays there
+        await client.chat_postEphemeral(channel=channel, user=user, text=reply.text, thread_ts=in_thread)
 
     async def _on_acknowledge(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
