@@ -25,6 +25,9 @@ UNAVAILABLE = ("Sorry, I can't reach the induction records right now, so I can't
                "again in a few minutes; your place so far is kept.")
 
 
+PRIVATE_CHAT_ONLY = ("The safeguarding induction is taken in a private chat with me, not in a channel: your name and "
+                     "answers are yours. Send me a direct message (Slack) or open a personal chat with me (Teams) and "
+                     "say \"start induction\".")
 STAFF_CHANNELS_ONLY = ("The safeguarding induction is taken in Slack or Microsoft Teams, where the school knows who "
                        "you are, so your place in the register is really yours. Please open the assistant there.")
 
@@ -62,6 +65,9 @@ class ActionStartInduction(Action):
         if not verified_staff(tracker):
             dispatcher.utter_message(text=STAFF_CHANNELS_ONLY)
             return [*triaged.events, FollowupAction("action_listen")]  # no name is asked, nothing starts
+        if SenderId.parse(tracker.sender_id).thread:  # a channel's thread is shared: the name is never asked there
+            dispatcher.utter_message(text=PRIVATE_CHAT_ONLY)
+            return [*triaged.events, FollowupAction("action_listen")]
         try:
             known = induction_service().known_name(tracker.sender_id)
         except DatabaseUnavailable:

@@ -97,3 +97,17 @@ def test_the_web_chat_never_starts_the_induction(running_stack, role):
     service = InductionService(running_stack.settings)
     web = running_stack.rasa_sender(sender)
     assert not [r for r in service.register() if r.channel_user == web] and not service.in_progress(web)
+
+
+def test_in_a_channel_the_induction_is_not_started_and_no_name_is_asked(running_stack, fake_slack):
+    import time
+
+    from tests.support.fake_slack import BOT_USER
+    from tests.support.slack_chat import event
+
+    ts = f"{time.time():.6f}"
+    event(running_stack, {"type": "app_mention", "channel": "CINDUCT", "user": "UINCH", "ts": ts, "event_ts": ts,
+                          "text": f"<@{BOT_USER}> start induction", "team": TEAM})
+    [reply] = fake_slack.wait_for(lambda m, b: m == "chat.postMessage" and b.get("channel") == "CINDUCT")
+    assert reply[1]["thread_ts"] == ts and "private chat" in reply[1]["text"]
+    assert "full name" not in json.dumps(reply[1])
