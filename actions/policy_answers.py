@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -101,11 +102,17 @@ def induction_buttons(tracker: Tracker) -> list[dict]:
     return []
 
 
+ASKS_FOR_A_REPORT = re.compile(r"\breport", re.I)  # 5.4 "must be reported", 9.1 "we will report"; not 9.3 (searching)
+
+
 def report_buttons(payload: dict, offered_for: str | None = None) -> list[dict]:
-    """A "Report this" button when the answer cites a clause that asks for a report, or when a report is
-    offered for something that happened (`offered_for` is what the person said: its kind is read from it)."""
-    cited = (for_clause(c["policy"], c["clause"]) for c in payload.get("citations", [])) if payload.get("covered") else ()
-    category = next((c for c in cited if c is not None), None)
+    """A "Report this" button when the clause that answers (not a related one) asks for a report, with the kind of
+    report that clause names, or when a report is offered for something that happened (`offered_for` is what the
+    person said: its kind is read from it)."""
+    citations = payload.get("citations") or [] if payload.get("covered") else []
+    top = citations[0] if citations else None
+    asks = top is not None and ASKS_FOR_A_REPORT.search(" ".join([top.get("text", ""), *top.get("items", [])]))
+    category = for_clause(top["policy"], top["clause"]) if top is not None and asks else None
     if offered_for is not None:
         category = detect(offered_for) or category
     if category is None:

@@ -77,14 +77,19 @@ def test_a_broken_index_is_an_apology_not_a_crash(monkeypatch):
     assert "can't look that up" in messages[0]["text"] and "999" in messages[0]["text"] and events == []
 
 
-def test_report_buttons_only_for_clauses_that_ask_for_a_report():
+def test_report_buttons_only_when_the_answering_clause_asks_for_a_report(policies):
     from actions.policy_answers import report_buttons
+    from bot.policy.answers import citation
+
+    d200 = policies[0]
 
     def payload(*clauses, covered=True):
-        return {"covered": covered, "citations": [{"policy": "D200", "clause": c} for c in clauses]}
+        return {"covered": covered, "citations": [citation(d200.clause(c)) for c in clauses]}
 
     assert report_buttons(payload("5.3")) == []
-    assert report_buttons(payload("5.3", "5.4")) == [
+    assert report_buttons(payload("5.3", "5.4")) == []  # a related clause about reporting is not the answer
+    assert report_buttons(payload("5.4", "5.3")) == [
         {"title": "Report this", "payload": '/report_incident{"incident_category": "friend_request"}'}]
     assert report_buttons(payload("9.1"))[0]["payload"].endswith('"sexting"}')
+    assert report_buttons(payload("9.3")) == []  # searching phones: nothing to report, and not "sexting"
     assert report_buttons(payload("5.4", covered=False)) == []
