@@ -64,7 +64,11 @@ class SigningKeys:
             raise KeysUnavailable  # the last fetch failed a moment ago: Bot Framework will send again
         if self.fetched_at is None or now - self.fetched_at > KEYS_MAX_AGE_SECONDS:
             await self._refresh(now, required=not self.keys)
-        elif kid not in self.keys and (self.tried_at is None or now - self.tried_at >= self.refetch_seconds):
+        elif kid not in self.keys:
+            if self.tried_at is not None and now - self.tried_at < self.refetch_seconds:
+                # the refetch for this interval is used up: the key may be one Microsoft rotated in a moment ago,
+                # so a 503 (Bot Framework sends again, by when a fetch is allowed), never a 401
+                raise KeysUnavailable
             await self._refresh(now, required=False)
         return self.keys.get(kid)
 
