@@ -13,6 +13,7 @@ from bot.policy.corpus import Policy, load_corpus
 from bot.policy.embeddings import Encoder
 from bot.policy.glossary import Glossary
 from bot.policy.retrieval import PolicyIndex, SearchResult, Weights
+from bot.policy.subject import subject_role
 from bot.roles import ROLES
 from bot.settings import Settings
 
@@ -65,7 +66,8 @@ class PolicyAssistant:
             return dates
         if other_policy(question, [p.title for p in self.policies.values()]):
             return not_covered(question, self.policies, self.clock())
-        found = self.index.search(question, role, k=6)
+        about = subject_role(question) or role  # whose rules: "can a pupil…" asked by staff is about pupils'
+        found = self.index.search(question, about, k=6)
         hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
         named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first

@@ -313,3 +313,13 @@ def test_changed_feedback_counts_the_last_vote_and_says_so_in_the_thread(running
 
     [vote] = eventually(lambda: [f for f in saved() if f.helpful is False])
     assert len(saved()) == 1 and vote.clauses == ["D200 5.3"]
+
+
+@pytest.mark.parametrize("question", ["can my son use snapchat at school", "can a pupil go on snapchat during the school day"])
+def test_a_question_about_pupils_asked_by_staff_cites_the_pupils_rule(running_stack, fake_slack, question):
+    key = f"cmd-{abs(hash(question))}"
+    body = urlencode({"command": "/policy", "text": question, "user_id": "USUBJ", "team_id": TEAM,
+                      "channel_id": "CSTAFF", "response_url": f"{fake_slack.url}response/{key}", "trigger_id": "t"})
+    post(running_stack, body, "application/x-www-form-urlencoded")
+    [reply] = fake_slack.wait_for(lambda m, b: m == key)
+    assert reply[1]["text"].split("·")[1].strip().startswith("D200 6.1"), reply[1]["text"]
