@@ -122,6 +122,7 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
                 break
             except subprocess.TimeoutExpired:
                 continue
+        stop_leftovers(ports)
     return figures
 
 
@@ -167,6 +168,19 @@ def print_peer(sets: dict[str, list[Row]]) -> None:
 
 def _figure(value: float | None) -> str:
     return "none asked" if value is None else f"{value:.3f}"
+
+
+def stop_leftovers(ports: dict) -> None:
+    """Whatever of this run's stack is still listening once `make run` has gone (it is stopped with the run)."""
+    wanted = {str(port) for port in ports.values()}
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "--port" in cmdline and wanted & set(cmdline):
+            found.append(process)
+    for process in found:
+        process.terminate()
+    psutil.wait_procs(found, timeout=30)
 
 
 def gateway_pid(port: int) -> int:
