@@ -176,7 +176,11 @@ def stop_leftovers(ports: dict) -> None:
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if "--port" in cmdline and wanted & set(cmdline):
+        try:
+            gateway = process.environ().get("GATEWAY_PORT") == str(ports["GATEWAY_PORT"])  # the outbox worker
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            gateway = False
+        if ("--port" in cmdline and wanted & set(cmdline)) or (gateway and "worker" in cmdline):
             found.append(process)
     for process in found:
         process.terminate()
