@@ -63,6 +63,37 @@ def quality_rows(questions) -> list[tuple[str, Quality, str]]:
     return rows
 
 
+CROSS_GROUP = ROOT / "tests" / "policy" / "questions_cross_group.yml"
+
+
+def cross_group(assistant: PolicyAssistant) -> tuple[int, float, float, float]:
+    """Questions one group asks about another's rules: hit@1 and hit@3 as the assistant answers (reading who the
+    question is about), and hit@1 when only the asker's role counts (the baseline)."""
+    questions = load_questions(CROSS_GROUP)
+    hit1 = hit3 = asker = 0
+    for q in questions:
+        payload = assistant.ask(q.question, q.role).payload
+        shown = [f"{c['policy']} {c['clause']}" for c in payload.get("citations", [])] if payload.get("covered") else []
+        hit1 += bool(shown) and shown[0] in q.expect
+        hit3 += any(s in q.expect for s in shown[:3])
+        best = assistant.index.search(q.question, q.role, k=1).best
+        asker += best is not None and best.clause.id in q.expect
+    n = max(len(questions), 1)
+    return len(questions), hit1 / n, hit3 / n, asker / n
+
+
+def print_cross_group() -> None:
+    if not CROSS_GROUP.exists():
+        return
+    n, hit1, hit3, asker = cross_group(PolicyAssistant())
+    print(f"Whose rule: {n} questions asked by one group about another's rules (tests/policy/questions_cross_group.yml)")
+    print("| reading                                   | hit@1 | hit@3")
+    print("|-------------------------------------------|-------|------")
+    print(f"| who the question is about (runs)          | {hit1:.3f} | {hit3:.3f}")
+    print(f"| the asker's role only (baseline)          | {asker:.3f} |")
+    print("Target: hit@1 >= 0.90\n")
+
+
 def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
 
@@ -220,6 +251,7 @@ def main() -> None:
               f"{q.wrongly_refused:23.3f} | {note}")
     print("\nTargets: hit@1 >= 0.85, hit@3 >= 0.95, not covered >= 0.90, wrongly refused <= 0.05\n")
     print_triage(MiniLMEncoder())
+    print_cross_group()
 
     timings = retrieval_latency(questions)
     sets = chat_sets(questions)

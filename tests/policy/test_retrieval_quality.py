@@ -49,7 +49,8 @@ def test_covered_questions_are_rarely_refused(quality):
     assert quality.wrongly_refused <= 0.05, "\n".join(quality.misses)
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, TUNING], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [QUESTIONS, TUNING, QUESTIONS.with_name("questions_cross_group.yml")],
+                         ids=lambda p: p.name)
 def test_labels_name_real_clauses(policies, path):
     ids = {c.id for p in policies for c in p.clauses}
     for question in load_questions(path):
