@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import shutil
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -25,6 +27,29 @@ def offline_torch():
 
     transformers_logging.disable_progress_bar()
     return torch
+
+
+def mean_pooled(torch, tokenizer, encoder, texts: list[str], max_tokens: int):
+    """Unit sentence vectors from a transformer: the mean of its token vectors (the packaged model's own pooling)."""
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+    hidden = encoder(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+
+def save_fine_tuned(folder: Path, encoder, tokenizer, recipe: dict, extra: Callable[[Path], None] | None = None) -> None:
+    """Write a fine-tuned encoder, its tokenizer, `extra` files and recipe.json into `folder`, replacing it whole:
+    it is built beside it and moved into place, so a half-written model is never found there."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    encoder.save_pretrained(str(partial))
+    tokenizer.save_pretrained(str(partial))
+    if extra is not None:
+        extra(partial)
+    (partial / "recipe.json").write_text(json.dumps(recipe), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.replace(folder)
 
 
 class Encoder(Protocol):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.policy.corpus import Clause, Policy
-from bot.policy.embeddings import offline_torch
+from bot.policy.embeddings import mean_pooled, offline_torch, save_fine_tuned
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,6 @@ def training_pairs(policies: list[Policy]) -> list[tuple[str, str]]:
     """(phrasing, clause passage) for every phrasing in the asks files, in corpus order. A policy without
     phrasings adds nothing, so adding one leaves the trained encoder (and its cache key) as it was."""
     return [(ask, clause_passage(c)) for p in policies for c in p.clauses for ask in c.asks]
-
-
-def _pooled(torch, tokenizer, encoder, texts: list[str], max_tokens: int):
-    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
 
 
 def batches(pairs: list[tuple[str, str]], size: int, permutation: list[int]) -> list[list[int]]:
@@ -92,22 +84,15 @@ def fine_tune(base: Path, pairs: list[tuple[str, str]], folder: Path, recipe: Re
         for group in batches(pairs, recipe.batch, permutation):
             if len(group) < 2:
                 continue
-            questions = _pooled(torch, tokenizer, encoder, [pairs[i][0] for i in group], recipe.question_tokens)
-            targets = _pooled(torch, tokenizer, encoder, [pairs[i][1] for i in group], recipe.passage_tokens)
+            questions = mean_pooled(torch, tokenizer, encoder, [pairs[i][0] for i in group], recipe.question_tokens)
+            targets = mean_pooled(torch, tokenizer, encoder, [pairs[i][1] for i in group], recipe.passage_tokens)
             logits = questions @ targets.T * recipe.scale
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(group)))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
         log.info("retrieval fine-tuning: epoch %d of %d done", epoch + 1, recipe.epochs)
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    encoder.save_pretrained(str(partial))
-    tokenizer.save_pretrained(str(partial))
-    (partial / "recipe.json").write_text(json.dumps({**asdict(recipe), "pairs": len(pairs)}), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.replace(folder)
+    save_fine_tuned(folder, encoder, tokenizer, {**asdict(recipe), "pairs": len(pairs)})
 
 
 class TunedEncoder:
@@ -129,7 +114,7 @@ class TunedEncoder:
         rows = []
         with self._lock, torch.no_grad():
             for start in range(0, len(texts), 32):
-                rows.append(_pooled(torch, self.tokenizer, self.encoder, texts[start:start + 32],
+                rows.append(mean_pooled(torch, self.tokenizer, self.encoder, texts[start:start + 32],
                                     self.recipe.passage_tokens).numpy())
         return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), dtype=np.float32)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.policy.embeddings import mean_pooled, save_fine_tuned
 from bot.policy.embeddings import offline_torch as _torch
 
 log = logging.getLogger(__name__)
@@ -66,17 +66,10 @@ class TriageModel:
         rows = []
         with self._lock, torch.no_grad():
             for start in range(0, len(texts), 64):
-                vectors = _pooled(torch, self.tokenizer, self.encoder, texts[start:start + 64], self.recipe)
+                vectors = mean_pooled(torch, self.tokenizer, self.encoder, texts[start:start + 64], self.recipe.max_tokens)
                 logits = self.head(vectors * self.recipe.scale) / TEMPERATURE
                 rows.append(torch.softmax(logits, dim=-1).numpy())
         return np.vstack(rows) if rows else np.zeros((0, len(self.classes)))
-
-
-def _pooled(torch, tokenizer, encoder, texts: list[str], recipe: Recipe):
-    batch = tokenizer(texts, padding=True, truncation=True, max_length=recipe.max_tokens, return_tensors="pt")
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
 
 
 def fine_tune(base: Path, texts: list[str], labels: list[str], classes: tuple[str, ...], folder: Path,
@@ -98,22 +91,15 @@ def fine_tune(base: Path, texts: list[str], labels: list[str], classes: tuple[st
         permutation = torch.randperm(len(texts), generator=order)
         for start in range(0, len(texts), recipe.batch):
             index = permutation[start:start + recipe.batch]
-            vectors = _pooled(torch, tokenizer, encoder, [texts[i] for i in index], recipe)
+            vectors = mean_pooled(torch, tokenizer, encoder, [texts[i] for i in index], recipe.max_tokens)
             loss = torch.nn.functional.cross_entropy(head(vectors * recipe.scale), target[index])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
         log.info("triage fine-tuning: epoch %d of %d done", epoch + 1, recipe.epochs)
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    encoder.save_pretrained(str(partial))
-    tokenizer.save_pretrained(str(partial))
-    np.savez(partial / "head.npz", w=head.weight.detach().numpy(), b=head.bias.detach().numpy())
-    (partial / "recipe.json").write_text(json.dumps({**asdict(recipe), "classes": list(classes),
-                                                     "examples": len(texts)}), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.replace(folder)
+    save_fine_tuned(folder, encoder, tokenizer, {**asdict(recipe), "classes": list(classes), "examples": len(texts)},
+                    lambda into: np.savez(into / "head.npz", w=head.weight.detach().numpy(),
+                                          b=head.bias.detach().numpy()))
 
 
 def model_folder(cache_dir: Path, base_name: str, texts: list[str], labels: list[str], recipe: Recipe) -> Path:

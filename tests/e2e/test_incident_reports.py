@@ -25,6 +25,17 @@ FRIEND_REQUEST = [
     ("sam.jones@school.example", "Here is your report"),
 ]
 
+URGENT_CYBERBULLYING = [  # a parent's urgent report, after "I need to report something, a pupil is in danger right now"
+        ("cyberbullying", "When did it happen"),
+        ("just now", "Where did it happen"),
+        ("outside school", "8.3 and 8.4"),
+        ("an ex-pupil", "What happened"),
+        ("An ex-pupil is threatening a pupil in messages and says he will meet him tonight", "evidence"),
+        ("yes", "your name"),
+        ("Chris Doe", "contact you"),
+        ("0161 496 0000", "YES (urgent)"),
+]
+
 
 def texts(response) -> str:
     assert response.status_code == 200, response.text
@@ -141,16 +152,7 @@ def test_immediate_danger_says_999_first_and_marks_the_report_urgent(running_sta
                                   role="parent")
     first = response.json()["messages"][0]["text"]
     assert "call 999" in first and "Designated Safeguarding Lead" in first  # worded for a parent
-    converse(running_stack, "rep-danger", [
-        ("cyberbullying", "When did it happen"),
-        ("just now", "Where did it happen"),
-        ("outside school", "8.3 and 8.4"),
-        ("an ex-pupil", "What happened"),
-        ("An ex-pupil is threatening a pupil in messages and says he will meet him tonight", "evidence"),
-        ("yes", "your name"),
-        ("Chris Doe", "contact you"),
-        ("0161 496 0000", "YES (urgent)"),
-    ], role="parent")
+    converse(running_stack, "rep-danger", URGENT_CYBERBULLYING, role="parent")
     response = running_stack.chat("yes", sender="rep-danger", role="parent")
     assert "call 999" in texts(response)
     incident = incidents.get(saved_reference(response))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.incidents.service import IncidentService
-from tests.e2e.test_incident_reports import FRIEND_REQUEST, converse, saved_reference, texts
+from tests.e2e.test_incident_reports import FRIEND_REQUEST, URGENT_CYBERBULLYING, converse, saved_reference, texts
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -40,16 +40,7 @@ def test_an_urgent_report_nobody_acknowledges_is_escalated(running_stack, smtp_s
     first = texts(running_stack.chat("I need to report something, a pupil is in danger right now",
                                      sender="escalate-me", role="parent"))
     assert "call 999" in first
-    converse(running_stack, "escalate-me", [
-        ("cyberbullying", "When did it happen"),
-        ("just now", "Where did it happen"),
-        ("outside school", "8.3 and 8.4"),
-        ("an ex-pupil", "What happened"),
-        ("An ex-pupil is threatening a pupil in messages and says he will meet him tonight", "evidence"),
-        ("yes", "your name"),
-        ("Chris Doe", "contact you"),
-        ("0161 496 0000", "YES (urgent)"),
-    ], role="parent")
+    converse(running_stack, "escalate-me", URGENT_CYBERBULLYING, role="parent")
     response = running_stack.chat("yes", sender="escalate-me", role="parent")
     text = texts(response)
     reference = saved_reference(response)
