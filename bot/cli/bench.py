@@ -10,6 +10,7 @@ import signal
 import statistics
 import subprocess
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -64,12 +65,13 @@ def quality_rows(questions) -> list[tuple[str, Quality, str]]:
 
 
 CROSS_GROUP = ROOT / "tests" / "policy" / "questions_cross_group.yml"
+CROSS_GROUP_FRESH = ROOT / "tests" / "policy" / "questions_cross_group_fresh.yml"
 
 
-def cross_group(assistant: PolicyAssistant) -> tuple[int, float, float, float]:
+def cross_group(assistant: PolicyAssistant, path: Path = CROSS_GROUP) -> tuple[int, float, float, float]:
     """Questions one group asks about another's rules: hit@1 and hit@3 as the assistant answers (reading who the
     question is about), and hit@1 when only the asker's role counts (the baseline)."""
-    questions = load_questions(CROSS_GROUP)
+    questions = load_questions(path)
     hit1 = hit3 = asker = 0
     for q in questions:
         payload = assistant.ask(q.question, q.role).payload
@@ -83,14 +85,15 @@ def cross_group(assistant: PolicyAssistant) -> tuple[int, float, float, float]:
 
 
 def print_cross_group() -> None:
-    if not CROSS_GROUP.exists():
-        return
-    n, hit1, hit3, asker = cross_group(PolicyAssistant())
-    print(f"Whose rule: {n} questions asked by one group about another's rules (tests/policy/questions_cross_group.yml)")
-    print("| reading                                   | hit@1 | hit@3")
-    print("|-------------------------------------------|-------|------")
-    print(f"| who the question is about (runs)          | {hit1:.3f} | {hit3:.3f}")
-    print(f"| the asker's role only (baseline)          | {asker:.3f} |")
+    assistant = PolicyAssistant()
+    print("Whose rule: questions asked by one group about another's rules, written from the policy alone")
+    print("| set                                      | n   | hit@1 reading who it is about | hit@3 | hit@1 asker's role only")
+    print("|------------------------------------------|-----|-------------------------------|-------|------------------------")
+    for path, label in ((CROSS_GROUP, "questions_cross_group (rules built on it)"),
+                        (CROSS_GROUP_FRESH, "questions_cross_group_fresh (unseen)")):
+        if path.exists():
+            n, hit1, hit3, asker = cross_group(assistant, path)
+            print(f"| {label:<40} | {n:<3} | {hit1:<29.3f} | {hit3:.3f} | {asker:.3f}")
     print("Target: hit@1 >= 0.90\n")
 
 

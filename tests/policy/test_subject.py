@@ -16,6 +16,14 @@ from bot.policy.subject import subject_role
     ("should parents post photos of other children?", "parent"),
     ("Can I follow my pupils on Instagram?", None),  # the asker's own rule
     ("what can I do if my son is bullied", None),
+    ("pupil in my class tried to add me on insta, whats the rule for them", "pupil"),  # the first group that acts
+    ("what happens to a teacher who posts discriminatory stuff", "staff"),
+    ("is miss allowed to add me on insta", "staff"),
+    ("my daughters teacher sent her a friend request", "staff"),
+    ("a Year 6 added me on Instagram, what do I do?", None),  # what the asker must do: the asker's rule
+    ("A pupil sent me a friend request, who do I tell?", None),
+    ("My daughter is getting nasty messages from classmates, will the school deal with it?", None),  # done to
+    ("a pupil was caught with an inappropriate image, what happens?", None),
 ])
 def test_the_subject_of_a_question(question, role):
     assert subject_role(question) == role
@@ -31,12 +39,15 @@ def test_staff_asking_about_pupils_get_the_pupils_rule(real_encoder, question):
 
 
 @pytest.mark.model
-def test_whose_rule_on_the_cross_group_set_does_not_get_worse(real_encoder):
-    """tests/policy/questions_cross_group.yml: 59 questions asked by one group about another's rules, written from
-    the policy alone. Measured 2026-11: hit@1 0.780 reading who the question is about, 0.678 with the asker's role
-    only (make bench prints both); the floor is the figure less 0.02."""
+@pytest.mark.parametrize("name, floor", [("questions_cross_group.yml", 0.895), ("questions_cross_group_fresh.yml", 0.73)])
+def test_whose_rule_on_the_cross_group_sets_does_not_get_worse(real_encoder, name, floor):
+    """Questions asked by one group about another's rules, written from the policy alone: questions_cross_group.yml
+    (59; the subject rules were built on it) and questions_cross_group_fresh.yml (88; unseen when they were).
+    Measured 2026-11: hit@1 0.915 and 0.750 reading who the question is about, 0.678 and 0.591 with the asker's
+    role only (make bench prints both); each floor is the figure less 0.02."""
     from bot.cli.bench import cross_group
     from bot.policy.assistant import PolicyAssistant
+    from bot.settings import ROOT
 
-    n, hit1, _, asker = cross_group(PolicyAssistant(encoder=real_encoder))
-    assert n >= 55 and hit1 >= 0.76 and hit1 > asker
+    n, hit1, _, asker = cross_group(PolicyAssistant(encoder=real_encoder), ROOT / "tests" / "policy" / name)
+    assert n >= 55 and hit1 >= floor and hit1 > asker
