@@ -336,3 +336,27 @@ def test_when_teams_will_not_open_a_personal_chat_the_channel_is_told_and_nothin
     assert "couldn't open a personal chat" in said(note) and "web chat" in said(note)
     assert "sent you a personal chat" not in said(note) and "immediate danger" not in said(note).lower()
     assert fake_microsoft.messages_to("a:personal-29:noapp") == []
+
+
+def test_report_this_pressed_on_a_card_in_a_team_channel_goes_only_to_the_personal_chat(running_stack,
+                                                                                       fake_microsoft):
+    thread = "19:staffroom@thread.tacv2;messageid=1700000000999103"
+    body = activity(fake_microsoft, "a pupil tried to friend me on instagram, what do I do?", person="cardy",
+                    conversation=thread, channel=True)
+    assert post(running_stack, fake_microsoft, body).status_code == 202
+    answer = replies(fake_microsoft, thread)
+    [report_this] = [a for call in answer for card in cards(call) for s in card["body"] if s["type"] == "ActionSet"
+                     for a in s["actions"] if a["title"] == "Report this"]
+    assert report_this["data"]["action"] == "quick_reply"
+    click = activity(fake_microsoft, person="cardy", conversation=thread, channel=True, replyToId=body["id"],
+                     value=report_this["data"])  # Teams sends a card button's data as `value`, with no text
+    click.pop("text")
+    click.pop("entities")
+    before = len(fake_microsoft.messages_to(thread))
+    assert post(running_stack, fake_microsoft, click).status_code == 202
+    [note] = replies(fake_microsoft, thread, before)
+    assert "personal chat" in said(note)
+    assert "immediate danger" not in said(note).lower() and "privacy" not in said(note).lower()
+    personal = replies(fake_microsoft, "a:personal-29:cardy")
+    assert "immediate danger" in " ".join(said(c) for c in personal).lower()
+    assert len(fake_microsoft.messages_to(thread)) == before + 1  # the note, and nothing of the report
