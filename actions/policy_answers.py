@@ -16,7 +16,6 @@ from bot.contract import DESCRIBE_INCIDENT, NEXT, REPORT_INCIDENT
 from bot.contract import payload as payload_for
 from bot.incidents.categories import detect, for_clause
 from bot.messages import MessageProblem, clean_message
-from bot.policy import followups
 from bot.policy.answers import Answer
 from bot.policy.assistant import shared_assistant
 from bot.safeguarding.answers import clauses_in_section
@@ -53,15 +52,9 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
         dispatcher.utter_message(text=str(problem))
         return []
     previous = tracker.get_slot("last_question")
-    question = followups.resolve(text, previous)
+    question = text
     try:
-        found = assistant.ask(question, role_of(tracker))
-        if previous and question == text and len(text.split()) <= followups.SHORT and not found.payload["covered"]:
-            # a short message the policy cannot answer alone may be about the question before it
-            context = followups.with_context(text, previous)
-            again = assistant.ask(context, role_of(tracker))
-            if again.payload["covered"]:
-                question, found = context, again
+        question, found = assistant.ask_after(text, previous, role_of(tracker))
     except Exception:  # a broken index or model must not silence the bot
         log.exception("policy lookup failed")
         found = None

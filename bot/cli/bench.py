@@ -97,6 +97,24 @@ def print_cross_group() -> None:
     print("Target: hit@1 >= 0.90\n")
 
 
+def print_followups() -> None:
+    """Follow-ups read after their first question, and short questions after an unrelated one."""
+    from bot.policy.evaluation import followups_right, load_followups, short_after_unrelated
+    from bot.policy.followups import SHORT
+
+    assistant = PolicyAssistant()
+    rows = load_followups(ROOT / "tests" / "policy" / "questions_followups.yml")
+    questions = load_questions(QUESTIONS) + load_questions(ROOT / "tests" / "policy" / "questions_tuning.yml")
+    after, alone, n = short_after_unrelated(assistant, questions, SHORT)
+    print("Conversations: a short message read with the question before it only when that helps")
+    print("| measure                                                         | figure")
+    print("|-----------------------------------------------------------------|-------")
+    print(f"| follow-ups right (tests/policy/questions_followups.yml, {len(rows)})     | "
+          f"{followups_right(assistant, rows):.3f}")
+    print(f"| short questions right after an unrelated one (team's sets)      | {after}/{n} "
+          f"(on their own: {alone}/{n})\n")
+
+
 def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
 
@@ -255,6 +273,7 @@ def main() -> None:
     print("\nTargets: hit@1 >= 0.85, hit@3 >= 0.95, not covered >= 0.90, wrongly refused <= 0.05\n")
     print_triage(MiniLMEncoder())
     print_cross_group()
+    print_followups()
 
     timings = retrieval_latency(questions)
     sets = chat_sets(questions)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from functools import cached_property
 
+from bot.policy import followups
 from bot.policy.about import PURPOSE, about_dates, may_answer, other_policy
 from bot.policy.answers import Answer, compose, not_covered
 from bot.policy.corpus import Policy, load_corpus
@@ -79,6 +80,31 @@ class PolicyAssistant:
         return compose(
             result, self.policies, self.clock(), self.weights.related_within, self.weights.covered_at
         )
+
+
+    def ask_after(self, text: str, previous: str | None, role: str | None = None) -> tuple[str, Answer]:
+        """A message in a conversation, and the question it was answered as. A follow-up ("what about parents?")
+        is the question it stands for. Another short message is answered on its own unless the question before
+        it helps: read together, they may pick among the clauses the message finds on its own ("will the police
+        be involved?" after a question about a nude picture: 9.1 rather than 8.9), and a message the policy
+        cannot answer alone is read with the previous question when it points back ("does that apply to TAs?",
+        "why?") or is three words or fewer ("who to?"). An unrelated short question ("when is the next INSET
+        day?") is never answered from the question before it."""
+        question = followups.resolve(text, previous)
+        alone = self.ask(question, role)
+        if not previous or question != text or len(text.split()) > followups.SHORT:
+            return question, alone
+        context = followups.with_context(text, previous)
+        together = self.ask(context, role)
+        mine, theirs = _cited(alone), _cited(together)
+        if theirs and (theirs[0] in mine if mine else followups.leans_on(text) or len(text.split()) <= 3):
+            return context, together
+        return question, alone
+
+
+def _cited(answer: Answer) -> list[str]:
+    payload = answer.payload
+    return [f"{c['policy']} {c['clause']}" for c in payload.get("citations", [])] if payload.get("covered") else []
 
 
 _shared: PolicyAssistant | None = None

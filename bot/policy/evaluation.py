@@ -63,3 +63,48 @@ def measure(questions: list[Labelled], results: list[SearchResult], covered_at: 
 def evaluate(index: PolicyIndex, questions: list[Labelled], covered_at: float | None = None) -> Quality:
     threshold = index.weights.covered_at if covered_at is None else covered_at
     return measure(questions, search_all(index, questions), threshold)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    first: str
+    question: str
+    role: str
+    expect: frozenset[str]
+
+
+def load_followups(path: Path) -> list[FollowUp]:
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [FollowUp(r["first"], r["q"], r.get("role", "staff"), frozenset(r["expect"])) for r in rows]
+
+
+def _top(answer) -> str | None:
+    payload = answer.payload
+    citations = payload.get("citations") or []
+    return f"{citations[0]['policy']} {citations[0]['clause']}" if payload.get("covered") and citations else None
+
+
+def followups_right(assistant, rows: list[FollowUp]) -> float:
+    """hit@1 of follow-ups read after their first question (PolicyAssistant.ask_after)."""
+    right = sum(_top(assistant.ask_after(r.question, r.first, r.role)[1]) in r.expect for r in rows)
+    return right / max(len(rows), 1)
+
+
+def short_after_unrelated(assistant, questions: list[Labelled], words: int, seed: int = 7) -> tuple[int, int, int]:
+    """Short questions (at most `words` words) asked right after an unrelated question from the same set: how
+    many are answered right there, against how many are answered right on their own, of how many."""
+    import random
+
+    rng = random.Random(seed)
+    short = [q for q in questions if len(q.question.split()) <= words]
+    after = alone = 0
+    for q in short:
+        previous = rng.choice([p for p in questions if p.expect and p.expect != q.expect]).question
+        for text, count in ((previous, "after"), (None, "alone")):
+            top = _top(assistant.ask_after(q.question, text, q.role)[1])
+            right = top in q.expect if q.expect else top is None
+            if count == "after":
+                after += right
+            else:
+                alone += right
+    return after, alone, len(short)

@@ -18,7 +18,7 @@ MAX_WORDS = 7
 SHORT = 9  # words: a message this short may lean on the previous question
 _BACK = re.compile(
     r"\b(that|this|it|its|they|them|their|those|these|he|she|him|her|too|also|either|instead|then|same|there|"
-    r"one|ones|else)\b|^\s*(why|how come|what if|even|only|but|or|so|if|when|who (do|should) (i|we) tell|"
+    r"one|ones|else|still|tho|though)\b|^\s*(why|how come|what if|even|only|but|or|so|if|when|who (do|should) (i|we) tell|"
     r"what happens|does that|is that|are they)\b", re.IGNORECASE)
 
 
@@ -38,11 +38,10 @@ def with_context(text: str, previous: str) -> str:
 
 
 def resolve(text: str, previous: str | None) -> str:
-    """The full question a follow-up stands for; the text itself when there is no context."""
-    if not previous:
+    """The full question a follow-up ("and ex-pupils?") stands for; otherwise the text itself (whether another
+    short message is read with the question before it is decided on the answers: PolicyAssistant.ask_after)."""
+    if not previous or not is_followup(text):
         return text
-    if not is_followup(text):
-        return with_context(text, previous) if leans_on(text) else text
     topic = _LEAD.sub("", text, count=1).strip().rstrip("?.! ").strip()
     if not topic:
         return previous

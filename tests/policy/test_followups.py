@@ -1,6 +1,6 @@
 import pytest
 
-from bot.policy.followups import is_followup, resolve
+from bot.policy.followups import is_followup, leans_on, resolve
 
 
 @pytest.mark.parametrize(
@@ -26,10 +26,41 @@ def test_a_full_new_question_is_not_a_followup():
 
 
 @pytest.mark.parametrize("followup", ["does that apply to TAs too?", "why?", "even at the weekend?",
-                                      "who do I tell?", "is that the same for supply staff"])
-def test_short_messages_that_point_back_are_read_with_the_previous_question(followup):
-    assert resolve(followup, "can I friend a pupil?") == f"can I friend a pupil: {followup}"
+                                      "who do I tell?", "is that the same for supply staff", "could I still use it?"])
+def test_short_messages_that_point_back_are_recognised(followup):
+    assert leans_on(followup)
 
 
 def test_a_short_new_question_without_a_pointer_stands_alone():
     assert resolve("is tiktok allowed at school?", "can I friend a pupil?") == "is tiktok allowed at school?"
+    assert not leans_on("is tiktok allowed at school?")
+
+
+@pytest.mark.model
+def test_a_short_message_is_read_with_the_question_before_it_only_when_that_helps(real_encoder):
+    from bot.policy.assistant import PolicyAssistant
+
+    assistant = PolicyAssistant(encoder=real_encoder)
+    question, answer = assistant.ask_after("why?", "can I friend a pupil?", "staff")
+    assert question == "can I friend a pupil: why?" and answer.payload["citations"][0]["clause"] == "5.3"
+    question, answer = assistant.ask_after("How much maternity pay will I get?", "can I friend a pupil?", "staff")
+    assert question == "How much maternity pay will I get?" and not answer.payload["covered"]
+
+
+@pytest.mark.model
+def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder):
+    """tests/policy/questions_followups.yml: 65 first questions and follow-ups written from the policy alone.
+    Measured 2026-11: 0.800 of follow-ups right; of 114 short questions from the team's sets asked right after
+    an unrelated one, 100 answered right (102 on their own; 74 with the previous rule, which read any short
+    message the policy could not answer with the question before it). Floors: the figures less 0.02."""
+    from bot.policy.assistant import PolicyAssistant
+    from bot.policy.evaluation import followups_right, load_followups, load_questions, short_after_unrelated
+    from bot.policy.followups import SHORT
+    from bot.settings import ROOT
+
+    assistant = PolicyAssistant(encoder=real_encoder)
+    folder = ROOT / "tests" / "policy"
+    assert followups_right(assistant, load_followups(folder / "questions_followups.yml")) >= 0.78
+    questions = load_questions(folder / "questions.yml") + load_questions(folder / "questions_tuning.yml")
+    after, alone, n = short_after_unrelated(assistant, questions, SHORT)
+    assert n >= 100 and after / n >= alone / n - 0.04
