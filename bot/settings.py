@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +46,8 @@ class Settings:
     TRIAGE_MODEL_DIR: str = _setting(
         ".cache/triage", "Where the fine-tuned safeguarding triage model is kept (trained by make setup when missing)."
     )
-    SESSION_SECRET: str = _setting("", "Key that signs web conversation ids; a new one is made for each run when empty.")
+    SESSION_SECRET: str = _setting(
+        "", "Key that signs web conversation ids; when empty, one is made once and kept in Redis (restarts keep it).")
     WEB_CONVERSATION_IDLE_MINUTES: float = _setting(
         60.0, "A web conversation with no message for this long expires; the page starts a new one and says so.")
     WEB_CONVERSATION_MAX_HOURS: float = _setting(12.0, "A web conversation expires this long after it began, however busy.")
@@ -59,6 +61,13 @@ class Settings:
     DATABASE_OWNER_URL: str = _setting(
         "", "PostgreSQL URL as the tables' owner, for migrations and grants; DATABASE_URL's user then gets row rights only."
     )
+    REDIS_URL: str = _setting(
+        "", "Redis for Rasa's conversations and locks and the gateway's shared key, e.g. redis://:password@host:6379/0; "
+            "empty: make run starts its own on loopback (REDIS_PORT), its data in DATA_DIR/redis.")
+    REDIS_PORT: int = _setting(6390, "Loopback port of the Redis make run starts when REDIS_URL is empty.")
+    REDIS_PASSWORD: str = _setting("", "Password of the Redis make run starts; a new one each run when empty.")
+    CONVERSATION_KEEP_HOURS: float = _setting(
+        12.0, "How long Rasa keeps a conversation in Redis after its last message (reports clear theirs sooner).")
     SCHOOL_TIMEZONE: str = _setting("Europe/London", "Time zone for reading and showing the times of incidents.")
     SCHOOL_DAY_START: str = _setting(
         "08:45", "When the school day starts (HH:MM): what \"this morning\" or \"before school\" mean in a report."
@@ -156,6 +165,13 @@ class Settings:
         """The Slack workspaces whose members are served (empty set: any)."""
         return {t.strip() for t in self.SLACK_TEAM_IDS.split(",") if t.strip()}
 
+    def redis_url(self) -> str:
+        """REDIS_URL, or the Redis make run starts on loopback."""
+        if self.REDIS_URL:
+            return self.REDIS_URL
+        password = f":{quote(self.REDIS_PASSWORD, safe='')}@" if self.REDIS_PASSWORD else ""
+        return f"redis://{password}127.0.0.1:{self.REDIS_PORT}/0"
+
     def owner_url(self) -> str:
         """The database as its owner (migrations and grants): DATABASE_OWNER_URL, else the app's own URL."""
         return self.DATABASE_OWNER_URL or self.database_url()
@@ -195,9 +211,9 @@ def _cast(default, raw: str):
     return type(default)(raw)
 
 
-SECRETS = ("SESSION_SECRET", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+SECRETS = ("SESSION_SECRET", "REDIS_PASSWORD", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
            "TEAMS_APP_PASSWORD", "RASA_TOKEN", "ACTION_SERVER_TOKEN")
-URLS = ("DATABASE_URL", "DATABASE_OWNER_URL")
+URLS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL")
 
 
 def shown_value(name: str, value: object) -> str:

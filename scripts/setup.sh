@@ -2,7 +2,8 @@
 # Idempotent set-up for `make run`, `make test` and `make bench`:
 #   both Python environments (reinstalled only when their requirements change),
 #   the Rasa model (retrained only when data/, domain.yml or config.yml change),
-#   the retrieval index (rebuilt only when the policy corpus or model changes).
+#   the retrieval index (rebuilt only when the policy corpus or model changes),
+#   redis-server from Debian when REDIS_URL is not set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,17 @@ if ! .venv/bin/python -c 'import bot' >/dev/null 2>&1 || [ ! -x .venv/bin/policy
 fi
 
 if [ "${1:-}" = "--envs-only" ]; then exit 0; fi
+
+# Redis (Debian's) keeps Rasa's conversations and locks; make run starts it unless REDIS_URL points elsewhere.
+if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: redis-server is needed (or set REDIS_URL); install it with: sudo apt-get install redis-server" >&2
+    exit 1
+  fi
+  echo "Installing redis-server from Debian's packages (once) ..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
 
 model_key=$(digest config.yml domain.yml $(find data -type f -name '*.yml' | LC_ALL=C sort) requirements-rasa.txt)
 if [ ! -f models/policybot.tar.gz ] || [ "$(cat models/.trained.sha256 2>/dev/null)" != "$model_key" ]; then

@@ -12,14 +12,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import httpx
 
 from bot.database import DatabaseUnavailable, StorageExposed
+from bot.gateway.shared import TRACKER_PREFIX
 from bot.incidents.contacts import ContactsError
 from bot.notify.escalation import ATTENTION
-from bot.settings import ROOT, Settings, describe
+from bot.settings import ROOT, Settings, describe, shown_value
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
 RUN_DIR = ROOT / ".run"
@@ -46,7 +47,10 @@ def _port(url: str) -> int:
 def services(settings: Settings, run_dir: Path) -> list[Service]:
     py = sys.executable
     logs = run_dir / "logs"
+    own_redis = [] if settings.REDIS_URL else [Service("redis", ["redis-server", str(run_dir / "redis.conf")],
+                                                       logs / "redis.log")]
     return [
+        *own_redis,
         Service("rasa", [  # the API token reaches Rasa in its environment (scripts/rasa_serve.py), not argv
             str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "run",
             "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
@@ -65,13 +69,13 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
 
 
 def with_token(settings: Settings) -> Settings:
-    """The settings, with a fresh token for Rasa's loopback API and a fresh key for web conversation
-    ids, unless they are set."""
-    if settings.RASA_TOKEN and settings.SESSION_SECRET and settings.ACTION_SERVER_TOKEN:
-        return settings
-    return dataclasses.replace(settings, RASA_TOKEN=settings.RASA_TOKEN or secrets.token_urlsafe(24),
-                               SESSION_SECRET=settings.SESSION_SECRET or secrets.token_urlsafe(24),
-                               ACTION_SERVER_TOKEN=settings.ACTION_SERVER_TOKEN or secrets.token_urlsafe(24))
+    """The settings, with fresh tokens for Rasa's and the action server's loopback APIs and a fresh password for
+    the Redis make run starts, unless they are set. (The key for web conversation ids, when not set, is made once
+    and kept in Redis by the gateway, so a restart does not end everyone's conversation.)"""
+    return dataclasses.replace(
+        settings, RASA_TOKEN=settings.RASA_TOKEN or secrets.token_urlsafe(24),
+        ACTION_SERVER_TOKEN=settings.ACTION_SERVER_TOKEN or secrets.token_urlsafe(24),
+        REDIS_PASSWORD=settings.REDIS_PASSWORD or ("" if settings.REDIS_URL else secrets.token_urlsafe(24)))
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -97,22 +101,71 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     level = settings.LOG_LEVEL.upper() if settings.LOG_LEVEL.upper() in RASA_QUIETEST else "INFO"
     return {**keep, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), "LOG_LEVEL": level,
             "LOG_LEVEL_LIBRARIES": "ERROR", "RASA_TELEMETRY_ENABLED": "false", "RASA_AUTH_TOKEN": settings.RASA_TOKEN,
-            "ACTION_SERVER_TOKEN": settings.ACTION_SERVER_TOKEN}
+            "ACTION_SERVER_TOKEN": settings.ACTION_SERVER_TOKEN, "REDIS_PASSWORD": redis_parts(settings)["password"]}
 
 
 def environment_for(service: Service, settings: Settings) -> dict[str, str]:
+    if service.name == "redis":  # its password is in its configuration file, nothing else it needs
+        return {name: os.environ[name] for name in ("PATH", "LANG", "TZ") if name in os.environ}
     return rasa_environment(settings) if service.name == "rasa" else child_environment(settings)
 
 
+def redis_parts(settings: Settings) -> dict[str, str]:
+    """Host, port, database number and password of the Redis in use."""
+    url = urlparse(settings.redis_url())
+    return {"host": url.hostname or "127.0.0.1", "port": str(url.port or 6379),
+            "db": (url.path or "/0").strip("/") or "0", "password": unquote(url.password or "")}
+
+
 def write_endpoints(settings: Settings, run_dir: Path) -> Path:
-    """endpoints.yml with the action server URL from the settings and the header carrying its token (the token
-    itself stays in Rasa's environment)."""
+    """endpoints.yml: the action server URL and the header carrying its token, and Redis as Rasa's tracker store
+    (conversations kept CONVERSATION_KEEP_HOURS after their last message) and lock store (each conversation's
+    messages in order, across Rasa servers). Tokens and the Redis password stay in Rasa's environment."""
     path = run_dir / "endpoints.yml"
     url = settings.ACTION_SERVER_URL.rstrip("/")
+    redis = redis_parts(settings)
+    password = "  password: ${REDIS_PASSWORD}\n" if redis["password"] else ""  # unquoted: Rasa fills it in
+    where = f'  url: "{redis["host"]}"\n  port: {redis["port"]}\n  db: {redis["db"]}\n{password}'
     path.write_text(f'action_endpoint:\n  url: "{url}/webhook"\n  headers:\n'
-                    "    X-Policybot-Action-Token: ${ACTION_SERVER_TOKEN}\n",  # unquoted: Rasa fills it from its environment
+                    "    X-Policybot-Action-Token: ${ACTION_SERVER_TOKEN}\n"
+                    f"tracker_store:\n  type: redis\n{where}  key_prefix: {TRACKER_PREFIX}\n"
+                    f"  record_exp: {int(settings.CONVERSATION_KEEP_HOURS * 3600)}\n"
+                    f"lock_store:\n  type: redis\n{where}  key_prefix: policybotlock\n",
                     encoding="utf-8")
     return path
+
+
+def write_redis_conf(settings: Settings, run_dir: Path) -> Path:
+    """The configuration of the Redis make run starts: loopback only, a password, data kept in DATA_DIR/redis
+    (append-only file, so a restart loses nothing)."""
+    data = settings.path(settings.DATA_DIR) / "redis"
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = run_dir / "redis.conf"
+    path.write_text("\n".join([
+        "bind 127.0.0.1", f"port {settings.REDIS_PORT}", "protected-mode yes", f'dir "{data}"',
+        "appendonly yes", "appendfsync everysec", 'save ""', 'logfile ""', "daemonize no",
+        f'requirepass "{settings.REDIS_PASSWORD}"', "",
+    ]), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def wait_for_redis(settings: Settings, service: Service, timeout: float = 30.0) -> None:
+    """Wait until the Redis just started answers (Rasa and the gateway need it from their first message)."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url(), socket_timeout=2)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if client.ping():
+                return
+        except redis.RedisError:
+            pass
+        if service.stopped() or time.monotonic() > deadline:
+            tail = service.log.read_text(errors="replace").splitlines()[-10:]
+            raise RuntimeError(f"Redis did not start (see {service.log}):\n" + "\n".join(tail))
+        time.sleep(0.1)
 
 
 def prepare_storage(settings: Settings) -> None:
@@ -137,7 +190,11 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
     write_endpoints(settings, run_dir)
     started = services(settings, run_dir)
     for service in started:
+        if service.name == "redis":
+            write_redis_conf(settings, run_dir)
         launch(service, environment_for(service, settings))
+        if service.name == "redis":
+            wait_for_redis(settings, service)
     return started
 
 
@@ -198,8 +255,9 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
 
 def announce(settings: Settings) -> None:
     """Say what is starting and which channels and notifications are on."""
-    print(f"Starting Rasa, the action server, the gateway and the outbox worker (logs in {RUN_DIR / 'logs'}) ...",
-          flush=True)
+    redis = f"Redis at {shown_value('REDIS_URL', settings.REDIS_URL)}" if settings.REDIS_URL else "Redis"
+    print(f"Starting {'' if settings.REDIS_URL else redis + ', '}Rasa, the action server, the gateway and the outbox "
+          f"worker (logs in {RUN_DIR / 'logs'}) ..." + (f" Using {redis}." if settings.REDIS_URL else ""), flush=True)
     mode = settings.slack_mode()
     print({"socket": "Slack is on (Socket Mode).",
            "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}

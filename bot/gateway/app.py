@@ -19,6 +19,7 @@ from bot.gateway.channels.web.routes import STATIC, WebChat
 from bot.gateway.guard import Guard
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.shared import TrackerWiper
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.notify import escalation
 from bot.records import utcnow
@@ -135,7 +136,9 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.db = database.open_database(settings.database_url())
-        app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN)
+        wipe = None if transport else TrackerWiper(settings)  # an injected transport is a Rasa with no store
+        app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN,
+                                    wipe)
         app.state.slack = await start_slack(settings, app.state.rasa)
         app.state.teams = start_teams(settings, app.state.rasa)
         yield

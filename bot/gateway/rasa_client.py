@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -75,13 +77,17 @@ FRESH_CONVERSATION = [{"event": "action", "name": "action_session_start"}, {"eve
 
 class RasaClient:
     def __init__(self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None,
-                 token: str = ""):
+                 token: str = "", wipe: Callable[[str], bool] | None = None):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self.wipe = wipe  # deletes a conversation from Rasa's tracker store (bot.gateway.shared.TrackerWiper)
 
     async def forget(self, sender: str) -> bool:
-        """Replace a conversation's history in Rasa with a fresh start (after a report: no details kept)."""
+        """Replace a conversation's history in Rasa with a fresh start (after a report: no details kept): the
+        stored conversation is deleted first, because Rasa's Redis store merges a replacement into what it has."""
+        if self.wipe is not None and not await asyncio.to_thread(self.wipe, sender):
+            return False
         url = f"{self.base_url}/conversations/{quote(sender, safe=':')}/tracker/events"
         try:
             response = await self.http.put(url, json=FRESH_CONVERSATION, params={"token": self.token})

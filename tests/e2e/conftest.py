@@ -14,6 +14,7 @@ import pytest
 from bot.cli import stack
 from bot.cli.stack import free_port
 from bot.gateway.channels.web.conversations import ConversationIds
+from bot.gateway.shared import session_secret
 from bot.settings import Settings
 from tests.support.fake_slack import TEAM as SLACK_TEAM
 from tests.support.identities import (
@@ -44,7 +45,17 @@ class RunningStack:
 
     def rasa_sender(self, name: str) -> str:
         """Rasa's sender id (and a report's channel identity) for a named test conversation."""
-        return ConversationIds(self.settings.SESSION_SECRET).sender_for(self.conversation(name))
+        return ConversationIds(self.session_key).sender_for(self.conversation(name))
+
+    @property
+    def session_key(self) -> str:
+        """The key the gateway signs web conversation ids with: made once and kept in the stack's Redis."""
+        return session_secret(self.settings)
+
+    def redis(self):
+        import redis
+
+        return redis.Redis.from_url(self.settings.redis_url())
 
     def service(self, name: str) -> stack.Service:
         return next(s for s in self.services if s.name == name)
@@ -53,6 +64,8 @@ class RunningStack:
         """Start a stopped service again (with some settings changed, if given) and wait until the stack is healthy."""
         settings = dataclasses.replace(self.settings, **overrides)
         stack.launch(self.service(name), stack.environment_for(self.service(name), settings), mode="ab")
+        if name == "redis":
+            stack.wait_for_redis(settings, self.service(name))
         stack.wait_ready(self.settings, self.services, timeout=120)
 
     def stop(self, name: str) -> None:
@@ -135,6 +148,7 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fa
         TEAMS_KEY_REFETCH_SECONDS=0,
         CONTACTS_FILE=str(contacts_for_tests(tmp_path_factory.mktemp("contacts"))),
         GATEWAY_PORT=free_port(),
+        REDIS_PORT=free_port(), DATA_DIR=str(tmp_path_factory.mktemp("data")),
         RASA_URL=f"http://127.0.0.1:{free_port()}",
         ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",
         DATABASE_URL=postgres_server.new_database(),

@@ -127,7 +127,7 @@ def test_logs_are_private_to_the_account(running_stack):
     logs = running_stack.run_dir / "logs"
     assert stat.S_IMODE(logs.stat().st_mode) == 0o700
     files = sorted(logs.iterdir())
-    assert [p.name for p in files] == ["actions.log", "gateway.log", "rasa.log", "worker.log"]
+    assert [p.name for p in files] == ["actions.log", "gateway.log", "rasa.log", "redis.log", "worker.log"]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
 
 
@@ -135,9 +135,9 @@ def test_no_secret_on_any_command_line_and_rasa_gets_only_its_token(running_stac
     import psutil
 
     settings = running_stack.settings
-    secrets = [settings.RASA_TOKEN, settings.SESSION_SECRET, settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET,
+    secrets = [settings.RASA_TOKEN, running_stack.session_key, settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET,
                settings.TEAMS_APP_PASSWORD]
-    assert all(secrets)
+    assert all(secrets) and settings.REDIS_PASSWORD
     processes = []
     for service in running_stack.services:
         parent = psutil.Process(service.process.pid)
@@ -145,7 +145,7 @@ def test_no_secret_on_any_command_line_and_rasa_gets_only_its_token(running_stac
     assert len(processes) >= 4
     for process in processes:
         command_line = " ".join(process.cmdline())
-        assert not any(secret in command_line for secret in secrets), process.name()
+        assert not any(secret in command_line for secret in [*secrets, settings.REDIS_PASSWORD]), process.name()
     rasa = psutil.Process(running_stack.service("rasa").process.pid).environ()
     assert not any(secret in " ".join(rasa.values()) for secret in secrets[1:])
     assert rasa.get("LOG_LEVEL") in ("INFO", "WARNING", "ERROR", "CRITICAL")

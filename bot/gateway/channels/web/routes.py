@@ -17,6 +17,7 @@ from bot.gateway.channels.web.limits import SlidingWindow
 from bot.gateway.channels.web.request import RequestProblem, parse_chat_request, parse_end_request, parse_feedback_request
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaUnavailable
+from bot.gateway.shared import session_secret
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.settings import Settings
 
@@ -44,7 +45,7 @@ class WebChat:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.conversations = ConversationIds(settings.SESSION_SECRET, settings.WEB_CONVERSATION_IDLE_MINUTES,
+        self.conversations = ConversationIds(session_secret(settings), settings.WEB_CONVERSATION_IDLE_MINUTES,
                                              settings.WEB_CONVERSATION_MAX_HOURS)
         self.per_conversation = SlidingWindow(settings.CHAT_LIMIT_PER_CONVERSATION)
         self.per_address = SlidingWindow(settings.CHAT_LIMIT_PER_ADDRESS)
