@@ -132,8 +132,8 @@ def retrieval_latency(questions) -> list[float]:
 
 
 def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
-    ports = {"GATEWAY_PORT": free_port(), "RASA_PORT": free_port(), "ACTION_PORT": free_port()}
-    env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]),
+    ports = {"GATEWAY_PORT": free_port(), "RASA_PORT": free_port(), "ACTION_PORT": free_port(), "REDIS_PORT": free_port()}
+    env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]), "REDIS_PORT": str(ports["REDIS_PORT"]),
            "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}",
            "CHAT_LIMIT_PER_CONVERSATION": "1000", "CHAT_LIMIT_PER_ADDRESS": "1000"}
@@ -232,7 +232,8 @@ def stop_leftovers(ports: dict) -> None:
             gateway = process.environ().get("GATEWAY_PORT") == str(ports["GATEWAY_PORT"])  # the outbox worker
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             gateway = False
-        if ("--port" in cmdline and wanted & set(cmdline)) or (gateway and "worker" in cmdline):
+        if ("--port" in cmdline and wanted & set(cmdline)) or (gateway and "worker" in cmdline) \
+                or is_redis(cmdline, ports["REDIS_PORT"]):
             found.append(process)
     for process in found:
         process.terminate()
@@ -247,6 +248,12 @@ def gateway_pid(port: int) -> int:
     raise SystemExit("the gateway process was not found")
 
 
+def is_redis(cmdline: list[str], port: int) -> bool:
+    """The Redis make run started (it shows itself as `redis-server 127.0.0.1:<port>`)."""
+    line = " ".join(part for part in cmdline if part)
+    return line.startswith("redis-server") and line.endswith(f":{port}")
+
+
 def resident_memory(ports: dict) -> dict[str, float]:
     wanted = {"rasa": str(ports["RASA_PORT"]), "actions": str(ports["ACTION_PORT"]),
               "gateway": str(ports["GATEWAY_PORT"])}
@@ -257,6 +264,8 @@ def resident_memory(ports: dict) -> dict[str, float]:
             if port in cmdline and "--port" in cmdline:
                 tree = [process, *process.children(recursive=True)]
                 found[name] = sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20
+        if is_redis(cmdline, ports["REDIS_PORT"]):
+            found["redis"] = process.memory_info().rss / 2**20
     return found
 
 
