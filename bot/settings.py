@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,9 @@ class Settings:
     GATEWAY_HOST: str = _setting("127.0.0.1", "Address the gateway listens on (the only public port).")
     GATEWAY_PORT: int = _setting(8000, "Port of the gateway: web page, /api/chat and /healthz.")
     RASA_URL: str = _setting("http://127.0.0.1:5005", "Rasa server, reached over loopback only.")
+    RASA_SERVERS: int = _setting(
+        1, "How many Rasa servers make run starts, on RASA_URL's port and the ports after it; the gateway spreads "
+           "conversations over them and moves one to another server when its own is down.")
     ACTION_SERVER_URL: str = _setting(
         "http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only."
     )
@@ -164,6 +167,13 @@ class Settings:
     def slack_teams(self) -> set[str]:
         """The Slack workspaces whose members are served (empty set: any)."""
         return {t.strip() for t in self.SLACK_TEAM_IDS.split(",") if t.strip()}
+
+    def rasa_urls(self) -> list[str]:
+        """RASA_URL and, with RASA_SERVERS above 1, the same host on the ports after it."""
+        url = urlsplit(self.RASA_URL.rstrip("/"))
+        port = url.port or 80
+        return [urlunsplit((url.scheme, f"{url.hostname}:{port + i}", url.path, "", ""))
+                for i in range(max(1, self.RASA_SERVERS))]
 
     def redis_url(self) -> str:
         """REDIS_URL, or the Redis make run starts on loopback."""

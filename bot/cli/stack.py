@@ -49,13 +49,17 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
     logs = run_dir / "logs"
     own_redis = [] if settings.REDIS_URL else [Service("redis", ["redis-server", str(run_dir / "redis.conf")],
                                                        logs / "redis.log")]
+    rasa = [
+        Service("rasa" if number == 0 else f"rasa-{number + 1}", [  # the API token reaches Rasa in its environment
+            str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "run",  # not argv
+            "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--port", str(_port(url)), "--enable-api",
+        ], logs / ("rasa.log" if number == 0 else f"rasa-{number + 1}.log"))
+        for number, url in enumerate(settings.rasa_urls())
+    ]
     return [
         *own_redis,
-        Service("rasa", [  # the API token reaches Rasa in its environment (scripts/rasa_serve.py), not argv
-            str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "run",
-            "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
-            "--interface", "127.0.0.1", "--port", str(_port(settings.RASA_URL)), "--enable-api",
-        ], logs / "rasa.log"),
+        *rasa,
         Service("actions", [  # rasa_sdk's server answering only calls with Rasa's token (scripts/action_serve.py)
             py, str(ROOT / "scripts" / "action_serve.py"), "--actions", "actions",
             "--port", str(_port(settings.ACTION_SERVER_URL)),
@@ -107,7 +111,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 def environment_for(service: Service, settings: Settings) -> dict[str, str]:
     if service.name == "redis":  # its password is in its configuration file, nothing else it needs
         return {name: os.environ[name] for name in ("PATH", "LANG", "TZ") if name in os.environ}
-    return rasa_environment(settings) if service.name == "rasa" else child_environment(settings)
+    return rasa_environment(settings) if service.name.startswith("rasa") else child_environment(settings)
 
 
 def redis_parts(settings: Settings) -> dict[str, str]:

@@ -103,15 +103,18 @@ def health(settings: Settings) -> APIRouter:
 
     @router.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
-        rasa, actions = await asyncio.gather(
-            request.app.state.rasa.up(f"{settings.RASA_URL.rstrip('/')}/"),
+        actions, *servers = await asyncio.gather(
             request.app.state.rasa.up(f"{settings.ACTION_SERVER_URL.rstrip('/')}/health"),
+            *(request.app.state.rasa.up(f"{url}/") for url in settings.rasa_urls()),
         )
-        ok = rasa and actions
+        ok = any(servers) and actions  # one Rasa server up can carry every conversation
         records = await asyncio.to_thread(_waiting_for_a_person, request.app.state.db, settings)
-        body: dict = {"status": "ok" if ok and records and not records.any else "degraded",
-                      "rasa": "up" if rasa else "down", "action_server": "up" if actions else "down",
-                      "database": "up" if records else "down"}
+        everything = all(servers) and records and not records.any
+        body: dict = {"status": "ok" if ok and everything else "degraded",
+                      "rasa": "up" if all(servers) else "partly up" if any(servers) else "down",
+                      "action_server": "up" if actions else "down", "database": "up" if records else "down"}
+        if len(servers) > 1:
+            body["rasa_servers_up"] = f"{sum(servers)}/{len(servers)}"
         if records:
             body["reports"] = {"urgent_unacknowledged": records.urgent_unacknowledged,
                                "notices_failed": records.notices_failed}
@@ -137,7 +140,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
     async def lifespan(app: FastAPI):
         app.state.db = database.open_database(settings.database_url())
         wipe = None if transport else TrackerWiper(settings)  # an injected transport is a Rasa with no store
-        app.state.rasa = RasaClient(settings.RASA_URL, settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN,
+        app.state.rasa = RasaClient(settings.rasa_urls(), settings.RASA_TIMEOUT_SECONDS, transport, settings.RASA_TOKEN,
                                     wipe)
         app.state.slack = await start_slack(settings, app.state.rasa)
         app.state.teams = start_teams(settings, app.state.rasa)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,9 +77,10 @@ FRESH_CONVERSATION = [{"event": "action", "name": "action_session_start"}, {"eve
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, base_url: str | list[str], timeout: float, transport: httpx.AsyncBaseTransport | None = None,
                  token: str = "", wipe: Callable[[str], bool] | None = None):
-        self.base_url = base_url.rstrip("/")
+        self.base_urls = [u.rstrip("/") for u in ([base_url] if isinstance(base_url, str) else base_url)]
+        self.base_url = self.base_urls[0]
         self.token = token
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
         self.wipe = wipe  # deletes a conversation from Rasa's tracker store (bot.gateway.shared.TrackerWiper)
@@ -88,9 +90,9 @@ class RasaClient:
         stored conversation is deleted first, because Rasa's Redis store merges a replacement into what it has."""
         if self.wipe is not None and not await asyncio.to_thread(self.wipe, sender):
             return False
-        url = f"{self.base_url}/conversations/{quote(sender, safe=':')}/tracker/events"
+        path = f"/conversations/{quote(sender, safe=':')}/tracker/events"
         try:
-            response = await self.http.put(url, json=FRESH_CONVERSATION, params={"token": self.token})
+            response = await self._to_a_server(sender, "PUT", path, json=FRESH_CONVERSATION, params={"token": self.token})
         except httpx.HTTPError as exc:
             log.error("could not clear a finished report from Rasa's tracker: %s", type(exc).__name__)
             return False
@@ -102,12 +104,11 @@ class RasaClient:
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
         if text.lstrip().startswith("/") and intent_of_payload(text.lstrip()) is None:
             return [BotMessage(NO_COMMANDS)]  # a Rasa command (restart, inform...) typed as text: never passed on
-        url = f"{self.base_url}{WEBHOOK}"
         try:
-            response = await self.http.post(url, json={"sender": sender, "message": text, "metadata": metadata},
-                                            headers={GATEWAY_HEADER: self.token})
+            response = await self._to_a_server(sender, "POST", WEBHOOK, headers={GATEWAY_HEADER: self.token},
+                                               json={"sender": sender, "message": text, "metadata": metadata})
         except httpx.HTTPError as exc:
-            log.error("Rasa is unreachable at %s: %s", self.base_url, type(exc).__name__)
+            log.error("Rasa is unreachable: %s", type(exc).__name__)
             raise RasaUnavailable from None
         if response.status_code != 200:
             log.error("Rasa answered HTTP %s", response.status_code)
@@ -129,14 +130,34 @@ class RasaClient:
         """The intent Rasa's NLU reads in a text (used to keep reports out of shared channels); RasaUnavailable
         when Rasa cannot say."""
         try:
-            response = await self.http.post(f"{self.base_url}/model/parse", json={"text": text},
-                                            params={"token": self.token})
+            response = await self._to_a_server(text, "POST", "/model/parse", json={"text": text},
+                                               params={"token": self.token})
             if response.status_code != 200:
                 raise RasaUnavailable(f"Rasa's parse answered HTTP {response.status_code}")
             return response.json().get("intent", {}).get("name")
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             log.error("could not read the intent of a message from Rasa")
             raise RasaUnavailable("Rasa's parse failed") from exc
+
+    def servers_for(self, sender: str) -> list[str]:
+        """The Rasa servers in the order this conversation tries them: always the same first one (so its messages
+        meet one server while it is up), then the others. Any server can carry any conversation: they share
+        Redis's tracker and lock stores."""
+        first = int.from_bytes(hashlib.sha256(sender.encode()).digest()[:4], "big") % len(self.base_urls)
+        return self.base_urls[first:] + self.base_urls[:first]
+
+    async def _to_a_server(self, sender: str, method: str, path: str, **request: Any) -> httpx.Response:
+        """Send to this conversation's Rasa server; when it refuses the connection (stopped, restarting), to the
+        next. A request that reached a server is never sent again, so no message is handled twice."""
+        servers = self.servers_for(sender)
+        for number, base in enumerate(servers):
+            try:
+                return await self.http.request(method, f"{base}{path}", **request)
+            except httpx.ConnectError:
+                if number == len(servers) - 1:
+                    raise
+                log.warning("a Rasa server refused the connection; trying the next")
+        raise AssertionError("unreachable")
 
     async def up(self, url: str) -> bool:
         try:

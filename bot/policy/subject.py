@@ -6,8 +6,10 @@ from a pupil is about staff's (5.3). The rule a question asks about belongs to t
 acts: "what happens to a teacher who posts…", "pupil in my class tried to add me, what's the rule for them".
 
 The asker's own role stays when the question asks what the asker should do ("a Year 6 added me on Instagram,
-what do I do?" is the member of staff's duty, 5.4), when "I" or "we" comes before any group, and when the group
-named only has something done to it ("my daughter is getting nasty messages", "a pupil was caught with…").
+what do I do?" is the member of staff's duty, 5.4), when the message tells what happened without asking ("a
+parent keeps posting nasty stuff about me": what the member of staff should do, 8.5), when "I" or "we" comes
+before any group, and when the group named only has something done to it ("my daughter is getting nasty
+messages", "a pupil was caught with…").
 """
 
 from __future__ import annotations
@@ -43,10 +45,16 @@ _ASKS_FOR_THEMSELVES = re.compile(
 )
 
 
+_ASKS = re.compile(
+    r"\?|^\W*(can|could|may|might|is|are|was|were|do|does|did|should|shall|must|will|would|has|have|what|whats|who|"
+    r"whose|how|when|where|why|which|if)\b|\b(what'?s|what is|what are|whats|is it|is that|is this|are they|allowed|"
+    r"rule|rules|policy)\b", re.I)
+
+
 def subject_role(question: str) -> str | None:
     """The role whose rules the question asks about, when it names a group that acts; else None (the asker's)."""
-    if _ASKS_FOR_THEMSELVES.search(question):
-        return None
+    if _ASKS_FOR_THEMSELVES.search(question) or not _ASKS.search(question):
+        return None  # what the asker should do, or something that happened to them told without a question
     for found in _WHO.finditer(question):
         kind = found.lastgroup
         if kind == "teacher_of":

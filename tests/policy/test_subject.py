@@ -19,11 +19,12 @@ from bot.policy.subject import subject_role
     ("pupil in my class tried to add me on insta, whats the rule for them", "pupil"),  # the first group that acts
     ("what happens to a teacher who posts discriminatory stuff", "staff"),
     ("is miss allowed to add me on insta", "staff"),
-    ("my daughters teacher sent her a friend request", "staff"),
+    ("my daughters teacher sent her a friend request, is that allowed", "staff"),
     ("a Year 6 added me on Instagram, what do I do?", None),  # what the asker must do: the asker's rule
     ("A pupil sent me a friend request, who do I tell?", None),
     ("My daughter is getting nasty messages from classmates, will the school deal with it?", None),  # done to
     ("a pupil was caught with an inappropriate image, what happens?", None),
+    ("a parent keeps posting nasty stuff about me on facebook", None),  # told, not asked: the asker's duty
 ])
 def test_the_subject_of_a_question(question, role):
     assert subject_role(question) == role
