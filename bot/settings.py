@@ -24,7 +24,9 @@ def _setting(default, help_text: str):
 class Settings:
     GATEWAY_HOST: str = _setting("127.0.0.1", "Address the gateway listens on (the only public port).")
     GATEWAY_PORT: int = _setting(8000, "Port of the gateway: web page, /api/chat and /healthz.")
-    RASA_URL: str = _setting("http://127.0.0.1:5005", "Rasa server, reached over loopback only.")
+    RASA_URL: str = _setting(
+        "http://127.0.0.1:5005", "Rasa server, reached over loopback (or a private network); several servers on "
+                                 "other hosts may be listed, comma-separated.")
     RASA_SERVERS: int = _setting(
         1, "How many Rasa servers make run starts, on RASA_URL's port and the ports after it; the gateway spreads "
            "conversations over them and moves one to another server when its own is down.")
@@ -169,8 +171,12 @@ class Settings:
         return {t.strip() for t in self.SLACK_TEAM_IDS.split(",") if t.strip()}
 
     def rasa_urls(self) -> list[str]:
-        """RASA_URL and, with RASA_SERVERS above 1, the same host on the ports after it."""
-        url = urlsplit(self.RASA_URL.rstrip("/"))
+        """The Rasa servers: those RASA_URL lists, or RASA_URL and, with RASA_SERVERS above 1, the same host on
+        the ports after it."""
+        listed = [u.strip().rstrip("/") for u in self.RASA_URL.split(",") if u.strip()]
+        if len(listed) > 1:
+            return listed
+        url = urlsplit(listed[0] if listed else "http://127.0.0.1:5005")
         port = url.port or 80
         return [urlunsplit((url.scheme, f"{url.hostname}:{port + i}", url.path, "", ""))
                 for i in range(max(1, self.RASA_SERVERS))]
