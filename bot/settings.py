@@ -34,6 +34,9 @@ class Settings:
         "http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only."
     )
     RASA_TIMEOUT_SECONDS: float = _setting(30.0, "How long the gateway waits for Rasa before apologising.")
+    GATEWAY_WORKERS: int = _setting(
+        1, "Gateway worker processes on the one port; they share conversation keys, limits and redelivery checks "
+           "through Redis.")
     GATEWAY_MAX_CONCURRENT: int = _setting(64, "Requests the gateway handles at once; the next gets 503 with Retry-After.")
     GATEWAY_BODY_TIMEOUT_SECONDS: float = _setting(10.0, "Longest a request body may take to arrive before a 408.")
     GATEWAY_HEADER_TIMEOUT_SECONDS: float = _setting(

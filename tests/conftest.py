@@ -68,6 +68,15 @@ def postgres_server():
     server.remove()
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    from tests.support.redis_server import LocalRedis
+
+    server = LocalRedis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """A fresh, empty incident database: a SQLite file, then a database on the real PostgreSQL server."""

@@ -7,6 +7,9 @@ for ever. Here each connection must finish a request's headers within GATEWAY_HE
 (GATEWAY_BODY_TIMEOUT_SECONDS).
 
     python -m bot.gateway.serve --host 127.0.0.1 --port 8000 --log-level info
+
+GATEWAY_WORKERS above 1 runs that many worker processes on the one port; they share web conversation keys, rate
+limits and Slack/Teams redelivery checks through Redis (bot.gateway.shared).
 """
 
 from __future__ import annotations
@@ -23,45 +26,47 @@ from bot.settings import Settings
 log = logging.getLogger("bot.gateway.serve")
 
 
-def with_header_deadline(seconds: float) -> type[HttpToolsProtocol]:
-    class HeaderDeadline(HttpToolsProtocol):
-        """uvicorn's HTTP protocol, closing a connection whose request headers do not arrive in time."""
+class HeaderDeadline(HttpToolsProtocol):
+    """uvicorn's HTTP protocol, closing a connection whose request headers do not arrive in time
+    (GATEWAY_HEADER_TIMEOUT_SECONDS). A module-level class, so each of several worker processes can load it."""
 
-        _deadline: asyncio.TimerHandle | None = None
+    seconds: float = 10.0
+    _deadline: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport) -> None:
-            super().connection_made(transport)
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:
             self._arm()
 
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            if self._deadline is None:
-                self._arm()
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
 
-        def on_headers_complete(self) -> None:
-            self._disarm()
-            super().on_headers_complete()
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.seconds, self._too_slow)
 
-        def _arm(self) -> None:
-            self._disarm()
-            self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _too_slow(self) -> None:
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
             self._deadline = None
-            if not self.transport.is_closing():
-                log.info("closed a connection whose request headers took longer than %.0f s", seconds)
-                self.transport.close()
 
-    return HeaderDeadline
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            log.info("closed a connection whose request headers took longer than %.0f s", self.seconds)
+            self.transport.close()
+
+
+HeaderDeadline.seconds = Settings.from_env().GATEWAY_HEADER_TIMEOUT_SECONDS  # read again in each worker process
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     uvicorn.run("bot.gateway.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, http=with_header_deadline(settings.GATEWAY_HEADER_TIMEOUT_SECONDS))
+                access_log=False, http=HeaderDeadline, workers=max(1, settings.GATEWAY_WORKERS))
 
 
 if __name__ == "__main__":

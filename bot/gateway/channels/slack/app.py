@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.contract import REPORT, SenderId
 from bot.database import open_database
-from bot.gateway.channels.common import NO_FILES, RecentEvents, acknowledge, ask, is_report
+from bot.gateway.channels.common import NO_FILES, acknowledge, ask, is_report
 from bot.gateway.channels.slack.blocks import (
     ACKNOWLEDGE,
     FEEDBACK_NO,
@@ -30,6 +30,7 @@ from bot.gateway.channels.slack.blocks import (
     message_blocks,
 )
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.shared import SharedEvents, async_client
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.messages import MessageProblem, clean_message
 from bot.settings import Settings
@@ -59,7 +60,7 @@ class SlackChannel:
         self.app = AsyncApp(client=client, signing_secret=settings.SLACK_SIGNING_SECRET or "unused-in-socket-mode",
                             request_verification_enabled=settings.slack_mode() == "http",
                             process_before_response=False)
-        self.recent = RecentEvents()
+        self.recent = SharedEvents(async_client(settings), "policybot:seen:slack")
         self.members: dict[str, tuple[str | None, float]] = {}  # user -> (refusal or None, when checked)
         # bolt logs unhandled requests with their payloads: keep message text out of the logs
         logging.getLogger("slack_bolt").setLevel(logging.ERROR)
@@ -98,7 +99,7 @@ class SlackChannel:
 
     async def _skip_redeliveries(self, body: dict, next):
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id and not self.recent.first_time(event_id):
+        if event_id and not await self.recent.first_time(event_id):
             log.info("ignored a redelivered Slack event")
             return BoltResponse(status=200, body="")
         return await next()

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.contract import REPORT, SenderId
 from bot.database import DatabaseUnavailable, open_database
-from bot.gateway.channels.common import NO_FILES, RecentEvents, acknowledge, ask, is_report
+from bot.gateway.channels.common import NO_FILES, acknowledge, ask, is_report
 from bot.gateway.channels.teams.auth import KeysUnavailable, SigningKeys, TokenValidator, Unauthorized
 from bot.gateway.channels.teams.cards import (
     ACKNOWLEDGE,
@@ -40,6 +40,7 @@ from bot.gateway.channels.teams.cards import (
 from bot.gateway.channels.teams.connector import Connector, ConnectorError, allowed_service_url, remember_chat
 from bot.gateway.feedback import take_feedback
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.shared import SharedEvents, async_client
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.messages import MessageProblem, clean_message
 from bot.settings import Settings
@@ -99,7 +100,7 @@ class TeamsChannel:
         self.validator = TokenValidator(settings.TEAMS_APP_ID, self.keys, settings.TEAMS_CLOCK_SKEW_SECONDS)
         self.connector = connector or Connector(settings)
         self.hosts = settings.teams_hosts()
-        self.recent = RecentEvents()
+        self.recent = SharedEvents(async_client(settings), "policybot:seen:teams")
         self.members: dict[str, tuple[str | None, float]] = {}  # person -> (refusal or None, when checked)
         self.tasks: set[asyncio.Task] = set()
         logging.getLogger("msrest").setLevel(logging.WARNING)  # it logs request bodies at DEBUG
@@ -141,7 +142,7 @@ class TeamsChannel:
             log.warning("refused a Teams request from a tenant that is not served")
             return _refused(403, "other_tenant", "This assistant serves its schools' tenants only.")
         conversation_id = activity.conversation.id if activity.conversation else ""
-        if activity.id and not self.recent.first_time(f"{conversation_id}|{activity.id}"):
+        if activity.id and not await self.recent.first_time(f"{conversation_id}|{activity.id}"):
             log.info("ignored a redelivered Teams activity")
             return Response(status_code=200)
         if activity.type == "invoke":

@@ -13,11 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.gateway.channels.web.conversations import ConversationIds, Expired
-from bot.gateway.channels.web.limits import SlidingWindow
 from bot.gateway.channels.web.request import RequestProblem, parse_chat_request, parse_end_request, parse_feedback_request
 from bot.gateway.problems import problem
 from bot.gateway.rasa_client import RasaUnavailable
-from bot.gateway.shared import session_secret
+from bot.gateway.shared import SharedWindow, async_client, session_secret
 from bot.messages import ASSISTANT_UNAVAILABLE as APOLOGY
 from bot.settings import Settings
 
@@ -47,8 +46,9 @@ class WebChat:
         self.settings = settings
         self.conversations = ConversationIds(session_secret(settings), settings.WEB_CONVERSATION_IDLE_MINUTES,
                                              settings.WEB_CONVERSATION_MAX_HOURS)
-        self.per_conversation = SlidingWindow(settings.CHAT_LIMIT_PER_CONVERSATION)
-        self.per_address = SlidingWindow(settings.CHAT_LIMIT_PER_ADDRESS)
+        shared = async_client(settings)  # counted across gateway processes
+        self.per_conversation = SharedWindow(shared, "policybot:limit:conversation", settings.CHAT_LIMIT_PER_CONVERSATION)
+        self.per_address = SharedWindow(shared, "policybot:limit:address", settings.CHAT_LIMIT_PER_ADDRESS)
         html = (STATIC / "index.html").read_text(encoding="utf-8")
         self.page = html.replace("{{MAX_MESSAGE_CHARS}}", str(settings.MAX_MESSAGE_CHARS))
 
@@ -70,7 +70,7 @@ class WebChat:
         return Response(script, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
 
     async def new_conversation(self, request: Request) -> JSONResponse:
-        refused = too_fast(self.per_address.allow(address_of(request)))
+        refused = too_fast(await self.per_address.allow(address_of(request)))
         return refused or JSONResponse({"conversation_id": self.conversations.issue()}, status_code=201)
 
     async def end_conversation(self, request: Request) -> JSONResponse:
@@ -103,7 +103,7 @@ class WebChat:
             return problem(401, "conversation_expired", EXPIRED)
         if sender is None:
             return problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
-        refused = too_fast(self.per_conversation.allow(sender), self.per_address.allow(address_of(request)))
+        refused = too_fast(await self.per_conversation.allow(sender), await self.per_address.allow(address_of(request)))
         if refused:
             return refused
         try:
@@ -130,7 +130,7 @@ class WebChat:
             return problem(401, "conversation_expired", EXPIRED)
         if sender is None:
             return problem(401, "unknown_conversation", UNKNOWN_CONVERSATION)
-        refused = too_fast(self.per_address.allow(address_of(request)))
+        refused = too_fast(await self.per_address.allow(address_of(request)))
         if refused:
             return refused
         reply = await take_feedback(open_database(self.settings.database_url()), "web", sender, feedback.helpful,
