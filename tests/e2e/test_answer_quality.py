@@ -1,11 +1,12 @@
 """Answer quality through /api/chat on the real stack, guarding the figures `make bench` reports
-(measured 2026-11 with the fine-tuned retrieval encoder: own questions hit@1 0.869, hit@3 0.943, not covered
-refused 1.000, wrongly refused 0.033; dev set hit@1 0.802, hit@3 0.873, not covered refused 0.800, wrongly refused
-0.056, follow-ups 0.500, no report started).
+(measured 2026-11 with the fine-tuned retrieval encoder: own questions hit@1 0.877, hit@3 0.959, not covered
+refused 0.952, wrongly refused 0.008; dev set hit@1 0.863, hit@3 0.909, not covered refused 0.800, wrongly refused
+0.036, follow-ups 0.500, no report started).
 
 The independent set in ../shared/eval is measured here, never tuned on; the floors are the figures the
 bench printed, less 0.02, so a change that makes answers worse for people fails. Follow-ups are 20 questions, so
-one of them is 0.05: their floor allows that one, and no more."""
+one of them is 0.05: their floor allows that one, and no more. The own set's 21 not-covered questions likewise:
+one of them is 0.048, and the floor allows one."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 FLOORS = {  # set: (hit@1, hit@3, not covered refused, wrongly refused at most, follow-ups, reports started at most)
-    "own questions": (0.849, 0.923, 0.98, 0.053, None, 0),
-    "dev set (independent)": (0.782, 0.853, 0.78, 0.076, 0.45, 0),
+    "own questions": (0.857, 0.939, 0.90, 0.028, None, 0),
+    "dev set (independent)": (0.843, 0.889, 0.78, 0.056, 0.45, 0),
 }
 
 
