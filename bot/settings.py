@@ -33,6 +33,8 @@ class Settings:
     ACTION_SERVER_URL: str = _setting(
         "http://127.0.0.1:5055", "Action server, reached by Rasa over loopback only."
     )
+    ACTION_SERVER_SANIC_WORKERS: int = _setting(
+        1, "Worker processes of the action server (rasa-sdk reads this name); each loads its own models.")
     RASA_TIMEOUT_SECONDS: float = _setting(30.0, "How long the gateway waits for Rasa before apologising.")
     GATEWAY_WORKERS: int = _setting(
         1, "Gateway worker processes on the one port; they share conversation keys, limits and redelivery checks "

@@ -1,5 +1,5 @@
 """Rasa's horizontal-scaling path for real: two Rasa servers sharing Redis's tracker and lock stores behind two
-gateway workers. One Rasa server is killed halfway through fifty conversations; every conversation carries on."""
+gateway workers, with two action-server workers. One Rasa server is killed halfway through fifty conversations; every conversation carries on."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def two_free_ports() -> int:
 def two_rasa(tmp_path_factory, postgres_server, smtp_server):
     settings = stack.with_token(Settings(
         RASA_URL=f"http://127.0.0.1:{two_free_ports()}", RASA_SERVERS=2, GATEWAY_WORKERS=2,
+        ACTION_SERVER_SANIC_WORKERS=2,
         GATEWAY_PORT=free_port(), ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",
         REDIS_PORT=free_port(), DATA_DIR=str(tmp_path_factory.mktemp("data")),
         CONTACTS_FILE=str(contacts_for_tests(tmp_path_factory.mktemp("contacts"))),
@@ -106,5 +107,5 @@ def test_fifty_conversations_carry_on_when_one_of_two_rasa_servers_is_killed(two
     assert eventually(emailed, timeout=180)  # and sent, once each, by the outbox worker
     health = httpx.get(f"{base}/healthz", timeout=10).json()
     assert health["rasa"] == "partly up" and health["rasa_servers_up"] == "1/2"
-    gateway = psutil.Process(two_rasa.service("gateway").process.pid)
-    assert len(gateway.children()) >= 2  # the two gateway workers answered all of it
+    for service in ("gateway", "actions"):  # two workers each answered all of it
+        assert len(psutil.Process(two_rasa.service(service).process.pid).children()) >= 2, service
