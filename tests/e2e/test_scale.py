@@ -1,5 +1,6 @@
 """Rasa's horizontal-scaling path for real: two Rasa servers sharing Redis's tracker and lock stores behind two
-gateway workers, with two action-server workers. One Rasa server is killed halfway through fifty conversations; every conversation carries on."""
+gateway workers, with two action-server workers. One Rasa server is killed halfway through fifty conversations;
+every conversation carries on."""
 
 from __future__ import annotations
 
