@@ -74,8 +74,7 @@ def cross_group(assistant: PolicyAssistant, path: Path = CROSS_GROUP) -> tuple[i
     questions = load_questions(path)
     hit1 = hit3 = asker = 0
     for q in questions:
-        payload = assistant.ask(q.question, q.role).payload
-        shown = [f"{c['policy']} {c['clause']}" for c in payload.get("citations", [])] if payload.get("covered") else []
+        shown = assistant.ask(q.question, q.role).cited()
         hit1 += bool(shown) and shown[0] in q.expect
         hit3 += any(s in q.expect for s in shown[:3])
         best = assistant.index.search(q.question, q.role, k=1).best
@@ -84,8 +83,7 @@ def cross_group(assistant: PolicyAssistant, path: Path = CROSS_GROUP) -> tuple[i
     return len(questions), hit1 / n, hit3 / n, asker / n
 
 
-def print_cross_group() -> None:
-    assistant = PolicyAssistant()
+def print_cross_group(assistant: PolicyAssistant) -> None:
     print("Whose rule: questions asked by one group about another's rules, written from the policy alone")
     print("| set                                      | n   | hit@1 reading who it is about | hit@3 | hit@1 asker's role only")
     print("|------------------------------------------|-----|-------------------------------|-------|------------------------")
@@ -97,12 +95,11 @@ def print_cross_group() -> None:
     print("Target: hit@1 >= 0.90\n")
 
 
-def print_followups() -> None:
+def print_followups(assistant: PolicyAssistant) -> None:
     """Follow-ups read after their first question, and short questions after an unrelated one."""
     from bot.policy.evaluation import followups_right, load_followups, short_after_unrelated
     from bot.policy.followups import SHORT
 
-    assistant = PolicyAssistant()
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups.yml")
     questions = load_questions(QUESTIONS) + load_questions(ROOT / "tests" / "policy" / "questions_tuning.yml")
     after, alone, n = short_after_unrelated(assistant, questions, SHORT)
@@ -281,8 +278,9 @@ def main() -> None:
               f"{q.wrongly_refused:23.3f} | {note}")
     print("\nTargets: hit@1 >= 0.85, hit@3 >= 0.95, not covered >= 0.90, wrongly refused <= 0.05\n")
     print_triage(MiniLMEncoder())
-    print_cross_group()
-    print_followups()
+    assistant = PolicyAssistant()  # as the actions answer: the fine-tuned retrieval encoder
+    print_cross_group(assistant)
+    print_followups(assistant)
 
     timings = retrieval_latency(questions)
     sets = chat_sets(questions)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -78,7 +77,7 @@ FRESH_CONVERSATION = [{"event": "action", "name": "action_session_start"}, {"eve
 
 class RasaClient:
     def __init__(self, base_url: str | list[str], timeout: float, transport: httpx.AsyncBaseTransport | None = None,
-                 token: str = "", wipe: Callable[[str], bool] | None = None):
+                 token: str = "", wipe: Callable[[str], Awaitable[bool]] | None = None):
         self.base_urls = [u.rstrip("/") for u in ([base_url] if isinstance(base_url, str) else base_url)]
         self.base_url = self.base_urls[0]
         self.token = token
@@ -88,7 +87,7 @@ class RasaClient:
     async def forget(self, sender: str) -> bool:
         """Replace a conversation's history in Rasa with a fresh start (after a report: no details kept): the
         stored conversation is deleted first, because Rasa's Redis store merges a replacement into what it has."""
-        if self.wipe is not None and not await asyncio.to_thread(self.wipe, sender):
+        if self.wipe is not None and not await self.wipe(sender):
             return False
         path = f"/conversations/{quote(sender, safe=':')}/tracker/events"
         try:

@@ -51,11 +51,11 @@ class TrackerWiper:
     """Deletes a conversation from Rasa's tracker store in Redis."""
 
     def __init__(self, settings: Settings):
-        self.client = redis.Redis.from_url(settings.redis_url(), socket_timeout=5, socket_connect_timeout=5)
+        self.client = async_client(settings)
 
-    def __call__(self, sender: str) -> bool:
+    async def __call__(self, sender: str) -> bool:
         try:
-            self.client.delete(tracker_key(sender))
+            await self.client.delete(tracker_key(sender))
         except redis.RedisError as exc:
             log.error("could not delete a finished report's conversation from Redis: %s", type(exc).__name__)
             return False

@@ -20,6 +20,12 @@ class Answer:
     text: str
     payload: dict
 
+    def cited(self) -> list[str]:
+        """The clauses the answer quotes ("D200 5.3"), best first; none when it says the policy does not cover it."""
+        if not self.payload.get("covered"):
+            return []
+        return [f"{c['policy']} {c['clause']}" for c in self.payload.get("citations", [])]
+
 
 def citation(clause: Clause, strength: str | None = None) -> dict:
     """A clause as channels show it; `strength` is the answering sentence's when it differs from the clause's."""

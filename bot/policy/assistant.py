@@ -94,17 +94,15 @@ class PolicyAssistant:
         alone = self.ask(question, role)
         if not previous or question != text or len(text.split()) > followups.SHORT:
             return question, alone
+        mine = alone.cited()
+        if not mine and not (followups.leans_on(text) or len(text.split()) <= 3):
+            return question, alone  # the question before it could not be used: no second search
         context = followups.with_context(text, previous)
         together = self.ask(context, role)
-        mine, theirs = _cited(alone), _cited(together)
-        if theirs and (theirs[0] in mine if mine else followups.leans_on(text) or len(text.split()) <= 3):
+        theirs = together.cited()
+        if theirs and (not mine or theirs[0] in mine):
             return context, together
         return question, alone
-
-
-def _cited(answer: Answer) -> list[str]:
-    payload = answer.payload
-    return [f"{c['policy']} {c['clause']}" for c in payload.get("citations", [])] if payload.get("covered") else []
 
 
 _shared: PolicyAssistant | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,9 +80,7 @@ def load_followups(path: Path) -> list[FollowUp]:
 
 
 def _top(answer) -> str | None:
-    payload = answer.payload
-    citations = payload.get("citations") or []
-    return f"{citations[0]['policy']} {citations[0]['clause']}" if payload.get("covered") and citations else None
+    return next(iter(answer.cited()), None)
 
 
 def followups_right(assistant, rows: list[FollowUp]) -> float:
@@ -93,18 +92,16 @@ def followups_right(assistant, rows: list[FollowUp]) -> float:
 def short_after_unrelated(assistant, questions: list[Labelled], words: int, seed: int = 7) -> tuple[int, int, int]:
     """Short questions (at most `words` words) asked right after an unrelated question from the same set: how
     many are answered right there, against how many are answered right on their own, of how many."""
-    import random
-
     rng = random.Random(seed)
     short = [q for q in questions if len(q.question.split()) <= words]
+
+    def right(q: Labelled, previous: str | None) -> bool:
+        top = _top(assistant.ask_after(q.question, previous, q.role)[1])
+        return top in q.expect if q.expect else top is None
+
     after = alone = 0
     for q in short:
         previous = rng.choice([p for p in questions if p.expect and p.expect != q.expect]).question
-        for text, count in ((previous, "after"), (None, "alone")):
-            top = _top(assistant.ask_after(q.question, text, q.role)[1])
-            right = top in q.expect if q.expect else top is None
-            if count == "after":
-                after += right
-            else:
-                alone += right
+        after += right(q, previous)
+        alone += right(q, None)
     return after, alone, len(short)

@@ -79,6 +79,13 @@ def say(stack, fake, text: str, person: str, **extra) -> str:
     return "\n".join(said(c) for c in replies(fake, body["conversation"]["id"], before))
 
 
+def in_channel(stack, fake, text: str, person: str, thread: str) -> tuple[dict, list[dict]]:
+    """An @mention in a team channel's thread, and what the bot then posted in that thread."""
+    body = activity(fake, text, person=person, conversation=thread, channel=True)
+    assert post(stack, fake, body).status_code == 202
+    return body, replies(fake, thread)
+
+
 def cards(call: dict) -> list[dict]:
     return [a["content"] for a in call["body"].get("attachments") or []
             if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
@@ -103,10 +110,7 @@ def test_can_i_friend_a_parent_gets_a_card_citing_5_3(running_stack, fake_micros
 
 def test_a_mention_in_a_channel_is_answered_in_its_thread(running_stack, fake_microsoft):
     thread = "19:staffroom@thread.tacv2;messageid=1700000000999001"
-    body = activity(fake_microsoft, "can staff use social media at work?", person="cal", conversation=thread,
-                    channel=True)
-    assert post(running_stack, fake_microsoft, body).status_code == 202
-    [reply] = replies(fake_microsoft, thread)
+    body, [reply] = in_channel(running_stack, fake_microsoft, "can staff use social media at work?", "cal", thread)
     assert reply["path"].endswith(f"/activities/{body['id']}")  # a reply to the message: in its thread
     assert "D200" in said(reply)
 
@@ -231,10 +235,8 @@ REPORT = ["no", "yesterday at 3pm", "a Year 6 pupil", "Jamie sent me a friend re
 def test_a_report_started_in_a_channel_continues_in_the_personal_chat_and_reaches_the_head(running_stack,
                                                                                           fake_microsoft):
     thread = "19:staffroom@thread.tacv2;messageid=1700000000999002"
-    body = activity(fake_microsoft, "I need to report a pupil who sent me a friend request", person="rep",
-                    conversation=thread, channel=True)
-    assert post(running_stack, fake_microsoft, body).status_code == 202
-    [note] = replies(fake_microsoft, thread)
+    _, [note] = in_channel(running_stack, fake_microsoft, "I need to report a pupil who sent me a friend request", "rep",
+                           thread)
     assert "personal chat" in said(note) and "friend request" not in said(note)
     [opened] = [c for c in fake_microsoft.calls if c["path"] == "/teams/v3/conversations"
                 and c["body"]["members"][0]["id"] == "29:rep"]
@@ -329,10 +331,8 @@ def test_when_teams_will_not_open_a_personal_chat_the_channel_is_told_and_nothin
                                                                                          fake_microsoft):
     fake_microsoft.without_app.add("29:noapp")
     thread = "19:staffroom@thread.tacv2;messageid=1700000000999102"
-    body = activity(fake_microsoft, "I need to report a pupil who sent me a friend request", person="noapp",
-                    conversation=thread, channel=True)
-    assert post(running_stack, fake_microsoft, body).status_code == 202
-    [note] = replies(fake_microsoft, thread)
+    _, [note] = in_channel(running_stack, fake_microsoft, "I need to report a pupil who sent me a friend request", "noapp",
+                           thread)
     assert "couldn't open a personal chat" in said(note) and "web chat" in said(note)
     assert "sent you a personal chat" not in said(note) and "immediate danger" not in said(note).lower()
     assert fake_microsoft.messages_to("a:personal-29:noapp") == []
@@ -341,10 +341,8 @@ def test_when_teams_will_not_open_a_personal_chat_the_channel_is_told_and_nothin
 def test_report_this_pressed_on_a_card_in_a_team_channel_goes_only_to_the_personal_chat(running_stack,
                                                                                        fake_microsoft):
     thread = "19:staffroom@thread.tacv2;messageid=1700000000999103"
-    body = activity(fake_microsoft, "a pupil tried to friend me on instagram, what do I do?", person="cardy",
-                    conversation=thread, channel=True)
-    assert post(running_stack, fake_microsoft, body).status_code == 202
-    answer = replies(fake_microsoft, thread)
+    body, answer = in_channel(running_stack, fake_microsoft, "a pupil tried to friend me on instagram, what do I do?",
+                              "cardy", thread)
     [report_this] = [a for call in answer for card in cards(call) for s in card["body"] if s["type"] == "ActionSet"
                      for a in s["actions"] if a["title"] == "Report this"]
     assert report_this["data"]["action"] == "quick_reply"
