@@ -26,6 +26,8 @@ def test_settings_read_and_cast_the_environment():
 def test_a_bad_value_is_a_clear_error():
     with pytest.raises(SystemExit, match="GATEWAY_PORT='eighty' is not a valid int"):
         Settings.from_env({"GATEWAY_PORT": "eighty"})
+    with pytest.raises(SystemExit, match="RETRIEVAL_PRECISION='int4' must be int8 or float32"):
+        Settings.from_env({"RETRIEVAL_PRECISION": "int4"})
 
 
 def test_allow_lists_read_comma_separated_ids():

@@ -44,7 +44,8 @@ class PolicyAssistant:
             return self._encoder
         from bot.policy.tuned import load_or_train
 
-        return load_or_train(list(self.policies.values()), self.settings.path(self.settings.RETRIEVAL_MODEL_DIR))
+        return load_or_train(list(self.policies.values()), self.settings.path(self.settings.RETRIEVAL_MODEL_DIR),
+                             precision=self.settings.RETRIEVAL_PRECISION)
 
     @property
     def index(self) -> PolicyIndex:

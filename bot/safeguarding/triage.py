@@ -139,7 +139,8 @@ class Triage:
 
 
 def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None) -> Triage:
-    """The triage as it runs: the MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached."""
+    """The triage as it runs: the MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering
+    through its ONNX export."""
     pairs = prototypes if prototypes is not None else load_prototypes()
     base = MiniLMEncoder()
     model = load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in pairs],

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bot.policy.corpus import Clause
-from bot.policy.tuned import Recipe, TunedEncoder, batches, clause_passage, fine_tune, model_folder, training_pairs
+from bot.policy.fast_encoder import OnnxEncoder, export
+from bot.policy.tuned import Recipe, TorchEncoder, batches, clause_passage, fine_tune, model_folder, training_pairs
 
 
 def test_no_batch_holds_two_phrasings_of_one_clause_and_every_pair_is_used_once():
@@ -60,13 +61,13 @@ def test_fine_tuning_is_deterministic_and_pulls_a_phrasing_towards_its_clause(tm
     first, second = tmp_path / "a", tmp_path / "b"
     fine_tune(base, pairs, first, recipe)
     fine_tune(base, pairs, second, recipe)
-    one, two = TunedEncoder(first, recipe), TunedEncoder(second, recipe)
+    one, two = TorchEncoder(first, recipe), TorchEncoder(second, recipe)
     texts = [q for q, _ in pairs] + [p for _, p in pairs]
     assert np.allclose(one.encode(texts), two.encode(texts), atol=1e-5)
 
-    untrained = TunedEncoder(base, recipe)
+    untrained = TorchEncoder(base, recipe)
 
-    def margin(encoder: TunedEncoder) -> float:
+    def margin(encoder: TorchEncoder | OnnxEncoder) -> float:
         """How much closer each phrasing is to its own clause than to the nearest other clause, on average."""
         vectors = encoder.encode(texts)
         similarity = vectors[:3] @ vectors[3:].T
@@ -75,3 +76,15 @@ def test_fine_tuning_is_deterministic_and_pulls_a_phrasing_towards_its_clause(tm
         return float(np.mean(own - other))
 
     assert margin(one) > margin(untrained) + 0.05
+    export(first)
+    export(second)
+    exported = {precision: OnnxEncoder(first, recipe.passage_tokens, precision) for precision in ("float32", "int8")}
+    again = OnnxEncoder(second, recipe.passage_tokens, "int8")
+    reference = one.encode(texts)
+    assert np.min(np.sum(exported["float32"].encode(texts) * reference, axis=1)) > 0.9999  # the same network
+    quantised = exported["int8"].encode(texts)
+    assert np.allclose(quantised, again.encode(texts), atol=1e-6)  # exporting is deterministic too
+    assert np.min(np.sum(quantised * reference, axis=1)) > 0.97
+    assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-5)
+    assert margin(exported["int8"]) > margin(untrained) + 0.05  # what fine-tuning taught survives quantising
+    assert not list(first.glob("*.partial"))
