@@ -78,3 +78,17 @@ def test_the_gateway_process_loads_no_model_libraries():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.model
+def test_the_action_server_answers_without_torch():
+    """The actions answer and triage through the encoders' ONNX export (bot.policy.fast_encoder): torch, transformers
+    and sentence-transformers are for training and the bench only, and would add about 250 MB to each worker."""
+    probe = ("import sys\nimport actions.policy_answers, actions.safeguarding, actions.incident_report, actions.induction\n"
+             "from actions.safeguarding import _verdict\nfrom bot.policy.assistant import PolicyAssistant\n"
+             "assert PolicyAssistant().ask('can I friend a parent?', 'staff').cited() == ['D200 5.3']\n"
+             "assert _verdict('a child told me someone is coming to hurt them tonight').kind == 'danger'\n"
+             "print(' '.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
