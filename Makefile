@@ -5,7 +5,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup train index run test test-fast bench lint validate teams-app clean
+.PHONY: help setup train index run test test-fast bench bench-load lint validate teams-app clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test-fast:  ## the unit tier in under a minute: no servers, no real model, no tr
 
 bench: setup  ## print retrieval quality, safeguarding triage figures, latency, memory and start-up
 	@.venv/bin/python -m bot.cli.bench
+
+bench-load: setup  ## load at 1, 20 and 100 conversations at once beside rasa init's bot, then a memory soak (BENCH_SOAK_SECONDS)
+	@.venv/bin/python -m bot.cli.bench_load
 
 validate: setup  ## rasa data validate
 	@.venv-rasa/bin/rasa data validate --fail-on-warnings --quiet
