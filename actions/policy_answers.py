@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.asker import role_of
-from actions.safeguarding import triage_first
+from actions.safeguarding import triage_first, verdict_ahead
 from bot.contract import DESCRIBE_INCIDENT, NEXT, REPORT_INCIDENT
 from bot.contract import payload as payload_for
 from bot.incidents.categories import detect, for_clause
@@ -51,6 +51,7 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     except MessageProblem as problem:
         dispatcher.utter_message(text=str(problem))
         return []
+    ahead = verdict_ahead(tracker)  # the triage's model runs while the policy is searched
     previous = tracker.get_slot("last_question")
     question = text
     try:
@@ -58,7 +59,7 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     except Exception:  # a broken index or model must not silence the bot
         log.exception("policy lookup failed")
         found = None
-    triaged = triage_first(dispatcher, tracker, found.payload if found else None)
+    triaged = triage_first(dispatcher, tracker, found.payload if found else None, ahead)
     if triaged.concern and not also_answer(found, triaged.kind):  # the advice is the answer; never "not covered"
         return triaged.events
     if found is None:
