@@ -39,7 +39,10 @@ class Settings:
     GATEWAY_WORKERS: int = _setting(
         1, "Gateway worker processes on the one port; they share conversation keys, limits and redelivery checks "
            "through Redis.")
-    GATEWAY_MAX_CONCURRENT: int = _setting(64, "Requests the gateway handles at once; the next gets 503 with Retry-After.")
+    GATEWAY_MAX_CONCURRENT: int = _setting(
+        64, "Requests the gateway handles at once; more wait their turn (see GATEWAY_QUEUE_SECONDS).")
+    GATEWAY_QUEUE_SECONDS: float = _setting(
+        10.0, "Longest a request waits for a turn before 503 with Retry-After; at most 4 wait per request handled.")
     GATEWAY_BODY_TIMEOUT_SECONDS: float = _setting(10.0, "Longest a request body may take to arrive before a 408.")
     GATEWAY_HEADER_TIMEOUT_SECONDS: float = _setting(
         10.0, "Longest a connection may take to send a request's headers before it is closed.")

@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         return response
 
     app.add_middleware(Guard, max_concurrent=settings.GATEWAY_MAX_CONCURRENT,
-                       body_timeout=settings.GATEWAY_BODY_TIMEOUT_SECONDS)
+                       body_timeout=settings.GATEWAY_BODY_TIMEOUT_SECONDS, queue_seconds=settings.GATEWAY_QUEUE_SECONDS)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

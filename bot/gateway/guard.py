@@ -3,7 +3,8 @@
 - Bodies are read here, a chunk at a time, never past the route's limit: a declared or streamed body over it
   gets 413 at once, and a body that trickles in slower than GATEWAY_BODY_TIMEOUT_SECONDS gets 408.
 - JSON nested deeper than MAX_JSON_DEPTH gets 400 before anything parses it.
-- At most GATEWAY_MAX_CONCURRENT requests are handled at once; the next gets 503 with Retry-After.
+- At most GATEWAY_MAX_CONCURRENT requests are handled at once; the next ones wait their turn, up to
+  GATEWAY_QUEUE_SECONDS and at most WAITING_PER_SLOT per slot, then get 503 with Retry-After.
 Every refusal is a short, friendly JSON problem and one short log line.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, Awaitable, Callable
 
 log = logging.getLogger("bot.gateway.guard")
 MAX_JSON_DEPTH = 64
+WAITING_PER_SLOT = 4  # requests that may wait for a turn, per request handled at once
 LIMITS = {"/api/chat": 64 * 1024, "/api/feedback": 64 * 1024, "/api/conversations": 4 * 1024,
           "/api/conversations/end": 4 * 1024,
           "/slack/events": 512 * 1024, "/api/messages": 512 * 1024}
@@ -57,21 +59,43 @@ async def _problem(send: Send, status: int, code: str, message: str, headers: li
 
 
 class Guard:
-    def __init__(self, app: Callable, max_concurrent: int = 64, body_timeout: float = 10.0):
-        self.app, self.body_timeout = app, body_timeout
+    def __init__(self, app: Callable, max_concurrent: int = 64, body_timeout: float = 10.0, queue_seconds: float = 10.0):
+        self.app, self.body_timeout, self.queue_seconds = app, body_timeout, queue_seconds
         self.slots = asyncio.Semaphore(max_concurrent)
+        self.most_waiting = max_concurrent * WAITING_PER_SLOT
+        self.waiting = 0
+
+    async def _turn(self) -> bool:
+        """Wait for a slot (a short burst is served late rather than refused); False when the line is full or
+        the wait is over."""
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        if self.waiting >= self.most_waiting or self.queue_seconds <= 0:
+            return False
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.queue_seconds):
+                await self.slots.acquire()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if self.slots.locked():
+        if not await self._turn():
             log.warning("refused a request: too many at once")
             return await _problem(send, 503, "busy", "The assistant is very busy. Please try again in a moment.",
                                   [(b"retry-after", b"2")])
-        async with self.slots:
+        try:
             if scope.get("method") in ("POST", "PUT", "PATCH"):
                 return await self._with_body(scope, receive, send)
             return await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
 
     async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = LIMITS.get(scope.get("path", ""), DEFAULT_LIMIT)

@@ -307,3 +307,20 @@ def test_when_the_conversation_has_expired_the_page_starts_a_new_one_and_says_so
     assert page.get_by_text("so a new one has started").is_visible()
     assert "D200" in page.locator(".msg.bot").last.inner_text()
     assert page.evaluate("JSON.parse(sessionStorage.getItem('heatons-policy-chat')).conversationId") != old
+
+
+def test_a_refused_message_says_why_and_keeps_what_was_typed(page):
+    """The gateway's answer when it is too busy even after the wait (bot/gateway/guard.py): 503, Retry-After and a
+    problem body with no messages. The page says so and gives the words back to send again."""
+    choose(page, "Parent or carer")
+    page.route("**/api/chat", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "2"}, content_type="application/json",
+        body='{"error": "busy", "message": "The assistant is very busy. Please try again in a moment."}'))
+    page.get_by_label("Your message").fill("can I post photos of the school play?")
+    page.keyboard.press("Enter")
+    page.get_by_text("The assistant is very busy").wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert page.get_by_label("Your message").input_value() == "can I post photos of the school play?"
+    assert page.locator(".msg.me").count() == 0  # not shown as sent: it was not
+    page.unroute("**/api/chat")
+    ask(page, page.get_by_label("Your message").input_value())
+    assert "D200" in page.locator(".msg.bot").last.inner_text()

@@ -93,10 +93,10 @@ def test_depth_is_counted_outside_strings(depth, deep):
     assert too_deep(b"{" * depth + b'"\\"{[": 1' + b"}" * depth) is deep
 
 
-def test_one_request_too_many_gets_503_with_retry_after():
+def test_one_request_too_many_gets_503_with_retry_after_when_none_may_wait():
     async def scenario():
         app = Recorder(hold=True)
-        guard = Guard(app, max_concurrent=1)
+        guard = Guard(app, max_concurrent=1, queue_seconds=0)
         first = asyncio.create_task(call(guard, scope(method="GET", path="/"), []))
         await app.entered.wait()
         second = await call(guard, scope(method="GET", path="/"), [])
@@ -105,3 +105,38 @@ def test_one_request_too_many_gets_503_with_retry_after():
 
     (first_status, _, _), (second_status, body, _) = run(scenario())
     assert first_status == 200 and second_status == 503 and json.loads(body)["error"] == "busy"
+
+
+def test_a_request_over_the_limit_waits_its_turn_and_is_answered():
+    async def scenario():
+        app = Recorder(hold=True)
+        guard = Guard(app, max_concurrent=1, queue_seconds=600)
+        first = asyncio.create_task(call(guard, scope(method="GET", path="/"), []))
+        await app.entered.wait()
+        second = asyncio.create_task(call(guard, scope(method="GET", path="/"), []))
+        while guard.waiting != 1:  # the second is in the line, not refused
+            await asyncio.sleep(0)
+        app.hold.set()
+        return await first, await second
+
+    (first_status, _, _), (second_status, _, _) = run(scenario())
+    assert first_status == 200 and second_status == 200
+
+
+def test_a_full_line_and_a_wait_that_runs_out_both_get_503():
+    async def scenario():
+        app = Recorder(hold=True)
+        guard = Guard(app, max_concurrent=1, queue_seconds=0.05)
+        first = asyncio.create_task(call(guard, scope(method="GET", path="/"), []))
+        await app.entered.wait()
+        waited_out = await call(guard, scope(method="GET", path="/"), [])  # nobody finishes: the wait runs out
+        guard.most_waiting = 0
+        line_full = await call(guard, scope(method="GET", path="/"), [])
+        app.hold.set()
+        await first
+        after = await call(guard, scope(method="GET", path="/"), [])  # the slot is back
+        return waited_out, line_full, after, guard.waiting
+
+    waited_out, line_full, after, waiting = run(scenario())
+    assert waited_out[0] == 503 and json.loads(waited_out[1])["error"] == "busy"
+    assert line_full[0] == 503 and after[0] == 200 and waiting == 0

@@ -153,7 +153,13 @@
           state.transcript.push(note); render(note, false);
         }
       }
-      const body = await response.json();
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok && !(body.messages || []).length) { // refused (busy, too large...): say why, keep the words
+        state.transcript.splice(state.transcript.indexOf(mine), 1); save(); renderAll();
+        input.value = message;
+        status.textContent = body.message || "Sorry, something went wrong. Please try again in a moment.";
+        return;
+      }
       const replies = (body.messages || []).map((m) => ({ from: "bot", text: m.text || "", citations: m.citations,
         notices: m.notices, buttons: m.buttons, covered: m.covered, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }));
       if ((body.messages || []).some((m) => m.cleared)) {
