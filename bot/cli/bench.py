@@ -252,17 +252,28 @@ def is_redis(cmdline: list[str], port: int) -> bool:
 
 
 def resident_memory(ports: dict) -> dict[str, float]:
+    """Resident memory (MiB) of each process of the stack make run started on these ports: Rasa, the action
+    server and the gateway (each with its worker processes), Redis, the outbox worker and the launcher."""
     wanted = {"rasa": str(ports["RASA_PORT"]), "actions": str(ports["ACTION_PORT"]),
               "gateway": str(ports["GATEWAY_PORT"])}
     found: dict[str, float] = {}
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        for name, port in wanted.items():
-            if port in cmdline and "--port" in cmdline:
-                tree = [process, *process.children(recursive=True)]
-                found[name] = sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20
-        if is_redis(cmdline, ports["REDIS_PORT"]):
-            found["redis"] = process.memory_info().rss / 2**20
+        try:
+            for name, port in wanted.items():
+                if port in cmdline and "--port" in cmdline:
+                    tree = [process, *process.children(recursive=True)]
+                    found[name] = sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20
+                    launcher = process.parent() if name == "gateway" else None
+                    if launcher is not None:
+                        found["launcher"] = launcher.memory_info().rss / 2**20  # policybot run
+            if is_redis(cmdline, ports["REDIS_PORT"]):
+                found["redis"] = process.memory_info().rss / 2**20
+            if "bot.cli.main" in cmdline and "worker" in cmdline \
+                    and process.environ().get("GATEWAY_PORT") == str(ports["GATEWAY_PORT"]):
+                found["worker"] = process.memory_info().rss / 2**20
+        except psutil.Error:
+            continue
     return found
 
 
@@ -294,6 +305,7 @@ def main() -> None:
           f"  ({len(chat)} requests, all processes warm)")
     for name, mib in sorted(figures["rss"].items()):
         print(f"| resident memory, {name:<24} | {mib:.0f} MiB")
+    print(f"| resident memory, the whole stack         | {sum(figures['rss'].values()):.0f} MiB  (target <= 1300 MiB)")
     hostile = figures["hostile"]
     print(f"| gateway, 4 x 200 MB bodies at once        | peak {hostile.peak_mib:.0f} MiB (before {hostile.baseline_mib:.0f}; "
           f"answered {', '.join(map(str, hostile.statuses))}; {hostile.sent_mib:.0f} MB got through)  (target < 150)")

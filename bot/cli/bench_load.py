@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
-import psutil
 
 from bot.cli.bench import QUESTIONS, resident_memory, stop_leftovers
 from bot.cli.load_traffic import (
@@ -238,33 +237,10 @@ async def measure_levels(ours: Target, bare: Target, questions: list, followups:
 def soak(ours: Target, ports: dict[str, int], questions: list, followups: list, seconds: float, figures: Figures) -> None:
     """Mixed traffic at SOAK_CONCURRENCY for `seconds`, each process's memory read before and after."""
     print(f"Soak: {SOAK_CONCURRENCY} conversations at once for {seconds:.0f} s ...", flush=True)
-    figures.memory_before = memory(ports)
+    figures.memory_before = resident_memory(ports)
     figures.soak = asyncio.run(drive(ours, endless_conversations(questions, followups, seed=1000), SOAK_CONCURRENCY,
                                      seconds))
-    figures.memory_after = memory(ports)
-
-
-def memory(ports: dict[str, int]) -> dict[str, float]:
-    """Resident memory (MiB) of each process of our stack: bench.py's figures and the outbox worker's."""
-    found = resident_memory(ports)
-    worker = worker_memory(ports["GATEWAY_PORT"])
-    if worker is not None:
-        found["worker"] = worker
-    return found
-
-
-def worker_memory(gateway_port: int) -> float | None:
-    """The outbox worker of the stack whose gateway is on `gateway_port` (it has no port of its own)."""
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if "bot.cli.main" not in cmdline or "worker" not in cmdline:
-            continue
-        try:
-            if process.environ().get("GATEWAY_PORT") == str(gateway_port):
-                return process.memory_info().rss / 2**20
-        except psutil.Error:
-            continue
-    return None
+    figures.memory_after = resident_memory(ports)
 
 
 def stack_environment(ports: dict[str, int], data_dir: Path) -> dict[str, str]:
@@ -416,6 +392,9 @@ def print_soak(figures: Figures, seconds: float) -> None:
         after = figures.memory_after.get(name, math.nan)
         change = f"{grew[name]:+.1f}%" if name in grew else "-"
         print(f"| {name:<8} | {figures.memory_before[name]:23.0f} | {after:12.0f} | {change}  (target < 5%)")
+    before, after_all = sum(figures.memory_before.values()), sum(figures.memory_after.values())
+    print(f"| all      | {before:23.0f} | {after_all:12.0f} | {100 * (after_all - before) / before:+.1f}%  "
+          "(stack target <= 1300 MiB)")
     print("(redis holds each conversation's tracker for CONVERSATION_KEEP_HOURS, so it grows with the conversations "
           "of the run)")
 
