@@ -71,6 +71,9 @@ class Settings:
     CHAT_LIMIT_PER_ADDRESS: int = _setting(60, "Messages (and new conversations) one network address may send per minute.")
     LOG_LEVEL: str = _setting("INFO", "Log level of the gateway and the outbox worker (DEBUG, INFO, WARNING).")
     DATA_DIR: str = _setting("var", "Folder of the SQLite database (relative to the project folder or absolute).")
+    RUN_DIR: str = _setting(
+        ".run", "Folder of the running stack's logs, generated configuration and state (relative to the project folder "
+                "or absolute).")
     DATABASE_URL: str = _setting(
         "", "SQLAlchemy URL of the incident database, e.g. postgresql+psycopg://user@host/db; empty means SQLite in DATA_DIR."
     )

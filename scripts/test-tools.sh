@@ -2,6 +2,7 @@
 # Programs the tests run for real, installed when missing:
 #   PostgreSQL (Debian): the DATABASE_URL path is tested against a real server on loopback;
 #   Chromium (Debian): the web chat is tested in a real browser (never a downloaded one);
+#   systemd (Debian): `systemd-analyze verify` checks the unit `policybot service install` writes;
 #   axe-core (npm, pinned by tests/browser/package-lock.json): the accessibility check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

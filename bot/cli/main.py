@@ -87,6 +87,31 @@ def _teams_app(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.service import status_lines
+
+    running, lines = status_lines(settings, settings.path(settings.RUN_DIR))
+    print("\n".join(lines))
+    return 0 if running else 3  # 3: not running, as `systemctl status` says it
+
+
+def _stop(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.service import stop_running
+
+    print(stop_running(settings.path(settings.RUN_DIR)))
+    return 0
+
+
+def _service_install(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.cli.service import install
+    from bot.settings import ROOT
+
+    print("\n".join(install(ROOT, settings, args.user, Path(args.target), Path(args.env_file))))
+    return 0
+
+
 def _settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, default, help_text in describe():
         print(f"{name}={shown_value(name, getattr(settings, name))}  # {help_text} (default {default})")
@@ -104,6 +129,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("index", help="load policy_corpus/ and rebuild the search index").set_defaults(handler=_index)
     commands.add_parser("run", help="start Rasa, the action server and the gateway").set_defaults(handler=_run)
     commands.add_parser("settings", help="print every setting and its current value").set_defaults(handler=_settings)
+    commands.add_parser("status", help="is it running: each process, the version, the health and the outbox").set_defaults(
+        handler=_status)
+    commands.add_parser("stop", help="stop the running assistant (as Ctrl-C would)").set_defaults(handler=_stop)
+    service = commands.add_parser("service", help="run it as a systemd service").add_subparsers(dest="action", required=True)
+    unit = service.add_parser("install", help="write the systemd unit (then follow the steps it prints, as root)")
+    unit.add_argument("--user", default="policybot", help="the unprivileged account it runs as (default: policybot)")
+    unit.add_argument("--target", default="/etc/systemd/system", help="folder for policybot.service")
+    unit.add_argument("--env-file", default="/etc/policybot/policybot.env", help="the settings file the unit reads")
+    unit.set_defaults(handler=_service_install)
     commands.add_parser("worker", help="deliver notifications from the outbox (make run starts it)").set_defaults(
         handler=_worker)
     teams_app = commands.add_parser("teams-app", help="build the Teams app package (manifest and icons, zipped)")

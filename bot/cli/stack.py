@@ -15,7 +15,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import httpx
+import psutil
 
+from bot.cli.service import PortsTaken, RunState, check_ports, forget_state, git_commit, listening_pids, model_hash, write_state
 from bot.database import DatabaseUnavailable, StorageExposed
 from bot.gateway.shared import TRACKER_PREFIX
 from bot.incidents.contacts import ContactsError
@@ -23,7 +25,6 @@ from bot.notify.escalation import ATTENTION
 from bot.settings import ROOT, Settings, describe, shown_value
 
 MODEL = ROOT / "models" / "policybot.tar.gz"
-RUN_DIR = ROOT / ".run"
 
 
 @dataclass
@@ -181,12 +182,14 @@ def prepare_storage(settings: Settings) -> None:
     prepare_for(settings.owner_url(), settings.database_url())
 
 
-def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
+def start(settings: Settings, run_dir: Path | None = None) -> list[Service]:
     """Launch every service (settings must come from with_token)."""
     if not MODEL.exists():
         raise SystemExit("No trained Rasa model at models/policybot.tar.gz: run `make run` (it trains one).")
     if not settings.RASA_TOKEN:
         raise ValueError("start() needs settings from with_token()")
+    run_dir = run_dir or settings.path(settings.RUN_DIR)
+    check_ports(settings, run_dir)  # before anything starts: a port in use is an error naming its holder
     prepare_storage(settings)
     for folder in (run_dir, run_dir / "logs"):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -203,11 +206,13 @@ def start(settings: Settings, run_dir: Path = RUN_DIR) -> list[Service]:
 
 
 def launch(service: Service, env: dict[str, str], mode: str = "wb") -> None:
-    """Start one service in its own session, its output going to its log file."""
+    """Start one service in its own session, its output going to its log file; it stops when this process dies,
+    however it dies (scripts/with_launcher.py)."""
+    guarded = [sys.executable, "-S", str(ROOT / "scripts" / "with_launcher.py"), str(os.getpid()), *service.command]
     with service.log.open(mode) as log:
         service.log.chmod(0o600)  # a log kept from an earlier run keeps its old mode otherwise
         service.process = subprocess.Popen(
-            service.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            guarded, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             umask=0o077,  # what the services create (database, WAL, caches) is private to this account
         )
 
@@ -245,7 +250,7 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
                     tail = service.log.read_text(errors="replace").splitlines()[-15:]
                     raise RuntimeError(f"{service.name} stopped (see {service.log}):\n" + "\n".join(tail))
             try:
-                if http.get(f"{base}/healthz").status_code == 200:
+                if http.get(f"{base}/healthz").status_code == 200 and ours(settings.GATEWAY_PORT, started):
                     break
             except httpx.HTTPError:
                 pass
@@ -257,11 +262,27 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
                                            "role": "staff"})
 
 
+def ours(port: int, started: list[Service]) -> bool:
+    """Is the process listening on `port` one this launcher started (or one of its workers)?"""
+    mine: set[int] = set()
+    for service in started:
+        if service.process is None:
+            continue
+        mine.add(service.process.pid)
+        try:
+            mine.update(child.pid for child in psutil.Process(service.process.pid).children(recursive=True))
+        except psutil.Error:
+            continue
+    listeners = listening_pids(port)
+    return bool(listeners) and set(listeners) <= mine
+
+
 def announce(settings: Settings) -> None:
     """Say what is starting and which channels and notifications are on."""
     redis = f"Redis at {shown_value('REDIS_URL', settings.REDIS_URL)}" if settings.REDIS_URL else "Redis"
     print(f"Starting {'' if settings.REDIS_URL else redis + ', '}Rasa, the action server, the gateway and the outbox "
-          f"worker (logs in {RUN_DIR / 'logs'}) ..." + (f" Using {redis}." if settings.REDIS_URL else ""), flush=True)
+          f"worker (logs in {settings.path(settings.RUN_DIR) / 'logs'}) ..."
+          + (f" Using {redis}." if settings.REDIS_URL else ""), flush=True)
     mode = settings.slack_mode()
     print({"socket": "Slack is on (Socket Mode).",
            "http": f"Slack is on (HTTP mode: Slack sends requests to /slack/events on port {settings.GATEWAY_PORT})."}
@@ -290,18 +311,21 @@ def needing_a_person(log: Path, offset: int) -> tuple[list[str], int]:
 
 def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
     settings = with_token(settings or Settings.from_env())
+    run_dir = settings.path(settings.RUN_DIR)
     began = time.monotonic()
     try:
         started = start(settings)
-    except (ContactsError, DatabaseUnavailable, StorageExposed) as problem:
+    except (ContactsError, DatabaseUnavailable, StorageExposed, PortsTaken) as problem:
         print(f"Could not start: {problem}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         announce(settings)
         wait_ready(settings, started, timeout)
-        print(f"Ready in {time.monotonic() - began:.1f} s. Open http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}/ "
-              "in a browser; press Ctrl-C to stop.", flush=True)
+        base = f"http://{settings.GATEWAY_HOST}:{settings.GATEWAY_PORT}"
+        write_state(run_dir, RunState(os.getpid(), time.strftime("%Y-%m-%d %H:%M:%S %z"), git_commit(), model_hash(MODEL),
+                                      base, {s.name: s.process.pid for s in started if s.process is not None}))
+        print(f"Ready in {time.monotonic() - began:.1f} s. Open {base}/ in a browser; press Ctrl-C to stop.", flush=True)
         worker_log = next((s.log for s in started if s.name == "worker"), None)
         offset = worker_log.stat().st_size if worker_log and worker_log.exists() else 0
         while not any(s.stopped() for s in started):
@@ -311,7 +335,7 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
                 for line in lines:
                     print(line, flush=True)
         dead = [s.name for s in started if s.stopped()]
-        print(f"{', '.join(dead)} stopped unexpectedly; see {RUN_DIR / 'logs'}. Stopping the rest.", file=sys.stderr)
+        print(f"{', '.join(dead)} stopped unexpectedly; see {run_dir / 'logs'}. Stopping the rest.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping ...", flush=True)
@@ -321,4 +345,5 @@ def run(settings: Settings | None = None, timeout: float = 240.0) -> int:
         return 1
     finally:
         stop(started)
+        forget_state(run_dir, os.getpid())
         print("Stopped.", flush=True)
