@@ -116,8 +116,9 @@ def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
 
 
-def retrieval_latency(questions) -> list[float]:
-    assistant = PolicyAssistant()
+def retrieval_latency(questions, settings: Settings | None = None) -> list[float]:
+    """Milliseconds per question through PolicyAssistant.ask (what the action calls), three rounds, warm."""
+    assistant = PolicyAssistant(settings)
     assistant.ask("warm up", "staff")
     timings = []
     for _ in range(3):

@@ -28,7 +28,7 @@ from typing import Protocol
 
 import httpx
 
-from bot.cli.bench import QUESTIONS, resident_memory, stop_leftovers
+from bot.cli.bench import QUESTIONS, percentile, resident_memory, retrieval_latency, stop_leftovers
 from bot.cli.load_traffic import (
     ANSWER_KINDS,
     OPEN,
@@ -399,8 +399,23 @@ def print_soak(figures: Figures, seconds: float) -> None:
           "of the run)")
 
 
+def print_retrieval() -> None:
+    """Retrieval per question in this process, as the action answers, with the retrieval encoder in float32 (the
+    default, exactly as trained) and in 8 bits (RETRIEVAL_PRECISION=int8), before any server starts."""
+    questions = load_questions(QUESTIONS)
+    print("Retrieval per question (PolicyAssistant.ask, as the action answers; 3 rounds of "
+          f"{len(questions)} questions, one process, nothing else running)")
+    print("| RETRIEVAL_PRECISION | p50 (ms) | p95 (ms)")
+    print("|---------------------|----------|---------")
+    for precision in ("float32", "int8"):
+        timings = retrieval_latency(questions, Settings.from_env({**os.environ, "RETRIEVAL_PRECISION": precision}))
+        print(f"| {precision:<19} | {percentile(timings, 50):8.1f} | {percentile(timings, 95):8.1f}")
+    print("Target: p50 <= 5 ms.\n", flush=True)
+
+
 def main() -> None:
     soak_seconds = float(os.environ.get("BENCH_SOAK_SECONDS") or 600)
+    print_retrieval()
     figures = run_all(soak_seconds)
     print_setup(figures)
     print_solo(figures)
