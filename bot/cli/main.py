@@ -112,6 +112,28 @@ def _service_install(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import_policy(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.policy.importer import ImportProblem, import_policy
+
+    out = Path(args.out) if args.out else settings.path(settings.POLICY_CORPUS_DIR)
+    try:
+        written, policy, report = import_policy(Path(args.file), out, args.code)
+    except ImportProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except OSError as problem:
+        print(f"error: {args.file} could not be read ({problem.strerror or type(problem).__name__}).", file=sys.stderr)
+        return 1
+    print(f"Wrote {written}: {policy.code} {policy.title}, {len(policy.clauses)} clauses, policy date "
+          f"{policy.date_of_policy:%B %Y}, review {policy.review_date:%B %Y}. Check it against the original; "
+          "`policybot index` then makes it searchable (Rasa needs no retraining).")
+    for line in report:
+        print(f"  to check: {line}")
+    return 0
+
+
 def _settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, default, help_text in describe():
         print(f"{name}={shown_value(name, getattr(settings, name))}  # {help_text} (default {default})")
@@ -132,6 +154,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="is it running: each process, the version, the health and the outbox").set_defaults(
         handler=_status)
     commands.add_parser("stop", help="stop the running assistant (as Ctrl-C would)").set_defaults(handler=_stop)
+    policies = commands.add_parser("policies", help="the school's policies").add_subparsers(dest="action", required=True)
+    importing = policies.add_parser("import", help="read a policy from Word, PDF or Markdown into a corpus file")
+    importing.add_argument("file", help="the policy: .docx, .pdf or .md")
+    importing.add_argument("--code", help="its code (e.g. E100) when the document does not show it")
+    importing.add_argument("--out", help="write here to check it first (default: POLICY_CORPUS_DIR)")
+    importing.set_defaults(handler=_import_policy)
     service = commands.add_parser("service", help="run it as a systemd service").add_subparsers(dest="action", required=True)
     unit = service.add_parser("install", help="write the systemd unit (then follow the steps it prints, as root)")
     unit.add_argument("--user", default="policybot", help="the unprivileged account it runs as (default: policybot)")
