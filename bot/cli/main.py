@@ -119,18 +119,26 @@ def _import_policy(args: argparse.Namespace, settings: Settings) -> int:
 
     out = Path(args.out) if args.out else settings.path(settings.POLICY_CORPUS_DIR)
     try:
-        written, policy, report = import_policy(Path(args.file), out, args.code)
+        result = import_policy(Path(args.file), out, args.code)
     except ImportProblem as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     except OSError as problem:
         print(f"error: {args.file} could not be read ({problem.strerror or type(problem).__name__}).", file=sys.stderr)
         return 1
-    print(f"Wrote {written}: {policy.code} {policy.title}, {len(policy.clauses)} clauses, policy date "
+    policy = result.policy
+    print(f"Wrote {result.written}: {policy.code} {policy.title}, {len(policy.clauses)} clauses, policy date "
           f"{policy.date_of_policy:%B %Y}, review {policy.review_date:%B %Y}. Check it against the original; "
           "`policybot index` then makes it searchable (Rasa needs no retraining).")
-    for line in report:
+    for line in result.report:
         print(f"  to check: {line}")
+    if result.replaced is not None:
+        print(f"It replaces the version of {result.replaced.date_of_policy:%B %Y}, kept in {result.kept_as}. "
+              + (f"{len(result.changes)} change(s):" if result.changes else "No clause changed."))
+        for line in result.changes:
+            print(f"  {line}")
+        print("Induction acknowledgements of the old version are now out of date: `policybot register missing "
+              "--staff staff.csv` lists who must acknowledge this one.")
     return 0
 
 

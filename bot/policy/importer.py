@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,22 +332,89 @@ def read_lines(path: Path) -> list[str]:
     raise ImportProblem(f"{path.name}: only Word (.docx), PDF (.pdf) and Markdown (.md) files can be imported.")
 
 
-def import_policy(path: Path, out_dir: Path, code: str | None = None) -> tuple[Path, Policy, list[str]]:
-    """Read `path`, write `<code>_<title>.md` into `out_dir` once the corpus loader accepts it; the file written,
-    the policy as the assistant will read it, and the report."""
+@dataclass
+class Result:
+    written: Path
+    policy: Policy
+    report: list[str]
+    replaced: Policy | None = None  # the version this one replaces
+    kept_as: Path | None = None  # where that version is kept for the record
+    changes: list[str] = field(default_factory=list)
+
+
+def existing(out_dir: Path, code: str) -> Path | None:
+    """The corpus file in `out_dir` that holds policy `code`, if any."""
+    for path in sorted(out_dir.glob("*.md")):
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+        if re.search(rf"^code:\s*[\"']?{re.escape(code)}[\"']?\s*$", head, re.M):
+            return path
+    return None
+
+
+def changes(old: Policy, new: Policy) -> list[str]:
+    """Clause by clause: added, removed, reworded (text or list items), in the new version's order."""
+    before = {c.number: c for c in old.clauses}
+    after = {c.number: c for c in new.clauses}
+    out = [f"added {n}: {c.text[:80]}" for n, c in after.items() if n not in before]
+    out += [f"removed {n}: {c.text[:80]}" for n, c in before.items() if n not in after]
+    for number, clause in after.items():
+        was = before.get(number)
+        if was is not None and (was.text, was.items) != (clause.text, clause.items):
+            out.append(f"reworded {number}: now {clause.text[:80]!r}")
+    return out
+
+
+def carried_over(markdown: str, old_path: Path) -> str:
+    """The new version's front matter with what a person added to the old one (who to contact, the notes, the
+    cluster and school) kept."""
+    old_text = old_path.read_text(encoding="utf-8")
+    old_front = old_text[3:old_text.find("\n---", 3)]
+    extra = [line for line in old_front.splitlines()
+             if re.match(r"^(contact_clause|contact_name|cluster|school|notes):", line)
+             or (line.startswith(" ") and line.strip())]
+    if not extra:
+        return markdown
+    lines = markdown.splitlines()
+    end = lines.index("---", 1)
+    kept = [line for line in lines[1:end] if not re.match(r"^(cluster|school):", line)]
+    return "\n".join(["---", *kept, *extra, *lines[end:]]) + "\n"
+
+
+def import_policy(path: Path, out_dir: Path, code: str | None = None) -> Result:
+    """Read `path` and write its corpus file into `out_dir` once the corpus loader accepts it. A policy whose code
+    is already there replaces that file (so its phrasings and induction stay attached); the old one is kept in
+    `out_dir/versions/`, and the clause-by-clause changes are returned. On any problem nothing is changed."""
     imported = place(read_lines(path), code, path.name)
     meta_code = re.search(r'^code: "(.*)"$', imported.markdown, re.M)
     meta_title = re.search(r'^title: "(.*)"$', imported.markdown, re.M)
     assert meta_code and meta_title
-    slug = re.sub(r"[^a-z0-9]+", "_", meta_title[1].lower()).strip("_")[:40] or "policy"
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{meta_code[1]}_{slug}.md"
+    previous = existing(out_dir, meta_code[1])
+    slug = re.sub(r"[^a-z0-9]+", "_", meta_title[1].lower()).strip("_")[:40] or "policy"
+    target = previous or out_dir / f"{meta_code[1]}_{slug}.md"
+    markdown = carried_over(imported.markdown, previous) if previous else imported.markdown
     partial = out_dir / f".{target.name}.partial"
-    partial.write_text(imported.markdown, encoding="utf-8")
+    partial.write_text(markdown, encoding="utf-8")
     try:
-        policy = load_policy(partial)
+        load_policy(partial)
     except CorpusError as problem:
         partial.unlink(missing_ok=True)
         raise ImportProblem(f"{path.name} could not be read as a policy: {problem.problem}") from None
+    old = load_policy(previous) if previous else None
+    kept_as = None
+    if previous is not None and old is not None:
+        versions = out_dir / "versions"
+        versions.mkdir(exist_ok=True)
+        kept_as = versions / f"{previous.stem}.{old.date_of_policy:%Y-%m}.{int(previous.stat().st_mtime)}.md"
+        shutil.copy2(previous, kept_as)
     partial.replace(target)
-    return target, policy, imported.report
+    try:
+        policy = load_policy(target)  # with its phrasings and questions not covered, as the assistant reads it
+    except CorpusError as problem:
+        if kept_as is not None:
+            shutil.copy2(kept_as, target)
+            kept_as.unlink()
+        else:
+            target.unlink(missing_ok=True)
+        raise ImportProblem(f"{path.name} was not imported: {problem}") from None
+    return Result(target, policy, imported.report, old, kept_as, changes(old, policy) if old else [])

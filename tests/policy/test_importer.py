@@ -24,7 +24,8 @@ def clauses(policy) -> list[tuple[str, str, tuple[str, ...]]]:
 @pytest.mark.parametrize("make", [documents.word_policy, documents.pdf_policy], ids=["word", "pdf"])
 def test_d200_from_word_and_pdf_gives_the_corpus_clauses(tmp_path, make):
     source = make(D200, tmp_path / ("D200" + (".docx" if make is documents.word_policy else ".pdf")))
-    written, policy, report = import_policy(source, tmp_path / "out")
+    result = import_policy(source, tmp_path / "out")
+    written, policy, report = result.written, result.policy, result.report
     original = load_policy(D200)
     assert clauses(policy) == clauses(original)
     assert (policy.code, policy.title) == ("D200", "Social Media Policy")
@@ -109,6 +110,49 @@ def test_the_command_writes_for_checking_and_reports(tmp_path):
 
 
 def test_markdown_corpus_files_import_as_themselves(tmp_path):
-    _, policy, _ = import_policy(D200, tmp_path, "D200")
+    policy = import_policy(D200, tmp_path, "D200").policy
     assert clauses(policy) == clauses(load_policy(D200))
     assert read_lines(D200)[0] == ""
+
+
+def test_a_new_version_shows_its_changes_keeps_the_old_and_dates_the_acknowledgements(tmp_path):
+    import shutil
+
+    from bot.induction.service import InductionService
+    from bot.settings import Settings
+    from tests.support.cli import policybot
+    from tests.support.induction import answer_all
+    from tests.support.paths import CORPUS
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+    env = {"DATABASE_URL": url, "POLICY_CORPUS_DIR": str(corpus)}
+    service = InductionService(Settings(DATABASE_URL=url, POLICY_CORPUS_DIR=str(corpus)))
+    service.begin("slack:T1:U1", "Jo Smith")
+    for _ in range(11):
+        service.advance("slack:T1:U1")
+    answer_all(service, "slack:T1:U1", right=14)
+    service.confirm("slack:T1:U1")
+    (tmp_path / "staff.csv").write_text("name\nJo Smith\n")
+    assert "Jo Smith" not in policybot("register", "missing", "--staff", str(tmp_path / "staff.csv"), env=env).stdout.decode()
+
+    changed = tmp_path / "D200-2024.md"
+    text = (corpus / "D200_social_media.md").read_text(encoding="utf-8")
+    changed.write_text(text.replace("may not access social media during the school day",
+                                    "must not access social media at any time in school")
+                       .replace("Date of Policy: October 2020", "Date of Policy: September 2024"), encoding="utf-8")
+    word = documents.word_policy(changed, tmp_path / "D200 Social Media Policy 2024.docx")
+    before = sorted(p.name for p in corpus.iterdir())
+    done = policybot("policies", "import", str(word), env=env)
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr
+    assert "replaces the version of October 2020" in out and "1 change(s):" in out and "reworded 6.1" in out
+    assert sorted(p.name for p in corpus.iterdir()) == sorted([*before, "versions"])  # same file: phrasings stay
+    kept = list((corpus / "versions").iterdir())
+    assert len(kept) == 1 and "may not access social media during the school day" in kept[0].read_text()
+    now = load_policy(corpus / "D200_social_media.md")
+    assert now.date_of_policy.year == 2024 and now.contact_clause == "2.1" and "9" in now.notes
+    assert any(c.asks for c in now.clauses)  # the phrasings still attach
+    missing = policybot("register", "missing", "--staff", str(tmp_path / "staff.csv"), env=env).stdout.decode()
+    assert "Jo Smith: out of date" in missing
