@@ -27,11 +27,13 @@ class Answer:
         return [f"{c['policy']} {c['clause']}" for c in self.payload.get("citations", [])]
 
 
-def citation(clause: Clause, strength: str | None = None) -> dict:
-    """A clause as channels show it; `strength` is the answering sentence's when it differs from the clause's."""
+def citation(clause: Clause, strength: str | None = None, title: str = "") -> dict:
+    """A clause as channels show it; `strength` is the answering sentence's when it differs from the clause's;
+    `title` is its policy's."""
     strength = strength or clause.strength
     return {
         "policy": clause.policy,
+        "policy_title": title,
         "clause": clause.number,
         "section": clause.section,
         "text": clause.text,
@@ -93,7 +95,8 @@ def compose(
     payload = {
         "covered": True,
         "question": result.question,
-        "citations": [citation(best, lead.strength), *(citation(c) for c in related)],
+        "citations": [citation(best, lead.strength, policy.title),
+                      *(citation(c, title=policies[c.policy].title) for c in related)],
         "lead": lead.text,
         "sentence": lead.sentence,
         "notices": sorted(notices),
@@ -109,7 +112,7 @@ def not_covered(question: str, policies: dict[str, Policy], today: dt.date) -> A
     contact = None
     if contact_policy:
         clause = contact_policy.clause(contact_policy.contact_clause)
-        contact = citation(clause)
+        contact = citation(clause, title=contact_policy.title)
         text += f" Please ask {contact_policy.contact_name} ({cite(clause)}): “{clause.text}”"
     payload = {"covered": False, "question": question, "citations": [], "contact": contact, "notices": []}
     return Answer(text, payload)

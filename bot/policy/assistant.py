@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -69,13 +70,15 @@ class PolicyAssistant:
         if other_policy(question, [p.title for p in self.policies.values()]):
             return not_covered(question, self.policies, self.clock())
         about = subject_role(question) or role  # whose rules: "can a pupil…" asked by staff is about pupils'
-        found = self.index.search(question, about, k=6)
+        only = policy_named(question, self.policies)
+        asked = without_policy_name(question, self.policies[only]) if only else question
+        found = self.index.search(asked, about, k=6, only=only)
         hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
         named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
             hits.sort(key=lambda h: h.clause.number != "intent")
         naming = {n.clause for n in named}
-        hits = [*named, *(h for h in hits if h.clause not in naming)][:3]
+        hits = other_policy_within_reach([*named, *(h for h in hits if h.clause not in naming)])[:3]
         covered = bool(named) or (bool(hits) and hits[0].score >= self.weights.covered_at)
         result = SearchResult(found.question, covered, tuple(hits))
         return compose(
@@ -104,6 +107,41 @@ class PolicyAssistant:
         if theirs and (not mine or theirs[0] in mine):
             return context, together
         return question, alone
+
+
+def policy_named(question: str, policies: dict[str, Policy]) -> str | None:
+    """The policy a question names when the school has several ("what does the anti-bullying policy say about
+    ..."): the search then keeps to it. None when it names none, or there is only one."""
+    if len(policies) < 2:
+        return None
+    text = question.lower()
+    for code, policy in policies.items():
+        name = re.sub(r"\bpolicy\b", "", policy.title.lower()).strip()
+        if code.lower() in text.split() or (name and re.search(rf"\b{re.escape(name)} polic", text)):
+            return code
+    return None
+
+
+def without_policy_name(question: str, policy: Policy) -> str:
+    """"what does the anti-bullying policy say about screenshots?" searched as "screenshots?": the naming
+    words would otherwise weigh as much as what is asked about."""
+    name = re.escape(re.sub(r"\bpolicy\b", "", policy.title.lower()).strip())
+    asked = re.sub(rf"^.*?\b(?:the |our |your |school'?s )?(?:{name}|{re.escape(policy.code.lower())}) polic(?:y|ies)\b"
+                   r"(?:\s+(?:says?|said|states?|covers?|tells? (?:us|me))\b)?(?:\s+(?:about|on|regarding|for))?\s*",
+                   "", question, flags=re.I)
+    return asked if len(asked.split()) >= 2 else question
+
+
+def other_policy_within_reach(hits: list) -> list:
+    """When another policy's best clause is among the hits, it comes within the first three, so an answer that
+    two policies give cites both (it is shown only when its score is close to the best: bot.policy.answers)."""
+    if not hits:
+        return hits
+    other = next((h for h in hits[1:] if h.clause.policy != hits[0].clause.policy), None)
+    if other is None or hits.index(other) <= 2:
+        return hits
+    rest = [h for h in hits if h is not other]
+    return [*rest[:2], other, *rest[2:]]
 
 
 _shared: PolicyAssistant | None = None

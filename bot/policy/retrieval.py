@@ -165,8 +165,12 @@ class PolicyIndex:
         found = [i for i, names in enumerate(self.people) if names & words]
         return [Hit(self.clauses[i], 1.0, 1.0, 1.0, "") for i in found]
 
-    def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None) -> SearchResult:
+    def search(self, question: str, role: str | None = None, k: int = 3, covered_at: float | None = None,
+               only: str | None = None) -> SearchResult:
+        """The best `k` clauses for `question` (of policy `only`, when given)."""
         combined, dense, keyword, similarity = self._scores(question, role)
+        if only is not None and only in self.policies:
+            combined = np.where(self.policy_of == list(self.policies).index(only), combined, -np.inf)
         order = np.argsort(-combined, kind="stable")[:k]
         hits = tuple(Hit(self.clauses[i], float(combined[i]), float(dense[i]), float(keyword[i]),
                          self._sentence(int(i), similarity)) for i in order)
