@@ -18,7 +18,7 @@ from bot.incidents.categories import detect, for_clause
 from bot.messages import MessageProblem, clean_message
 from bot.policy.answers import Answer
 from bot.policy.assistant import shared_assistant
-from bot.safeguarding.answers import clauses_in_section
+from bot.safeguarding.answers import clauses_in_section, other_policies
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,10 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
 
 def also_answer(answer: Answer | None, kind: str) -> bool:
     """After safeguarding advice, the policy's own answer too when it covers the question and the advice did
-    not already quote it: so a false alarm costs a sentence, never the answer."""
-    return answer is not None and bool(answer.payload.get("covered")) and not clauses_in_section(answer.payload, kind)
+    not already quote it, or it cites another of the school's policies: so a false alarm costs a sentence, never
+    the answer."""
+    return answer is not None and bool(answer.payload.get("covered")) and (
+        not clauses_in_section(answer.payload, kind) or other_policies(answer.payload))
 
 
 def induction_buttons(tracker: Tracker) -> list[dict]:

@@ -16,7 +16,7 @@ from actions.asker import role_of
 from bot.policy.answers import citation
 from bot.policy.assistant import shared_assistant
 from bot.safeguarding.advice import advice_for
-from bot.safeguarding.answers import clauses_in_section, gives_way
+from bot.safeguarding.answers import ADVICE_POLICY, clauses_in_section, gives_way
 from bot.safeguarding.cues import cue_kinds
 from bot.safeguarding.triage import Verdict, shared_triage
 
@@ -80,7 +80,8 @@ def _dsl_name() -> str:
 
 def _cite(number: str) -> dict | None:
     try:
-        return dict(citation(shared_assistant().policies["D200"].clause(number)))
+        policy = shared_assistant().policies[ADVICE_POLICY]
+        return dict(citation(policy.clause(number), title=policy.title))
     except Exception:
         return None
 

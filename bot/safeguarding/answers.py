@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from bot.safeguarding.triage import Verdict
 
-SECTIONS = {"bullying": "8", "sexual_images": "9"}  # the policy's section for each less urgent kind
+ADVICE_POLICY = "D200"  # the policy whose clauses the safeguarding advice quotes
+SECTIONS = {"bullying": "8", "sexual_images": "9"}  # its section for each less urgent kind
 HESITANT_BELOW = 0.6
 
 
 def _section(citation: dict) -> str:
+    """The citation's section of the advice's policy ("" for another policy's clause)."""
+    if citation.get("policy", ADVICE_POLICY) != ADVICE_POLICY:
+        return ""
     return str(citation.get("clause", "")).split(".")[0]
+
+
+def other_policies(payload: dict | None) -> bool:
+    """Does a policy answer cite another policy than the one the advice quotes?"""
+    return bool(payload) and any(c.get("policy", ADVICE_POLICY) != ADVICE_POLICY
+                                 for c in (payload or {}).get("citations", []))
 
 
 def clauses_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
