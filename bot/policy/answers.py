@@ -74,7 +74,7 @@ def compose(
     covered_at: float = 0.0,
 ) -> Answer:
     if not result.covered or not result.hits:
-        return not_covered(result.question, policies, today)
+        return not_covered(result.question, policies, today, result.hits[0].clause.policy if result.hits else None)
     best = result.hits[0].clause
     lead = lead_for(best, result.hits[0].sentence, cite(best))
     related = _related(result, related_within, covered_at)
@@ -105,9 +105,12 @@ def compose(
     return Answer("\n".join(lines), payload)
 
 
-def not_covered(question: str, policies: dict[str, Policy], today: dt.date) -> Answer:
+def not_covered(question: str, policies: dict[str, Policy], today: dt.date, nearest: str | None = None) -> Answer:
+    """The policies do not answer: say so, and name who to ask: the contact of the policy nearest the question
+    when it names one (its front matter's contact_clause), or else the first policy's that does."""
     names = ", ".join(f"{p.code} {p.title}" for p in policies.values())
-    contact_policy = next((p for p in policies.values() if p.contact_clause), None)
+    ordered = sorted(policies.values(), key=lambda p: p.code != nearest)
+    contact_policy = next((p for p in ordered if p.contact_clause), None)
     text = f"I can't find that in the school's policies ({names}), so I won't guess."
     contact = None
     if contact_policy:

@@ -60,3 +60,18 @@ def test_d200s_answers_hold_with_a_second_policy_there(two_policies):
     quality = evaluate(two_policies.index, load_questions(QUESTIONS))
     assert quality.hit_at_1 >= 0.85 and quality.hit_at_3 >= 0.95, "\n".join(quality.misses)
     assert quality.not_covered_right >= 0.90 and quality.wrongly_refused <= 0.05, "\n".join(quality.misses)
+
+
+def test_not_covered_names_the_nearest_policys_person(two_policies):
+    """B100 gains a contact (its 2.3: the class teacher, then the head teacher): a bullying question neither
+    policy answers points there; a question nearer D200 still points to D200's e-safety team."""
+    import dataclasses
+
+    policies = dict(two_policies.policies)
+    policies["B100"] = dataclasses.replace(policies["B100"], contact_clause="2.3", contact_name="your child's class teacher")
+    from bot.policy.answers import not_covered
+
+    answer = not_covered("is bullying on the school bus covered?", policies, two_policies.clock(), "B100")
+    assert answer.payload["contact"]["policy"] == "B100" and "class teacher" in answer.text
+    answer = not_covered("can I use tiktok?", policies, two_policies.clock(), "D200")
+    assert answer.payload["contact"]["policy"] == "D200"
