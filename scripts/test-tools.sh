@@ -3,6 +3,7 @@
 #   PostgreSQL (Debian): the DATABASE_URL path is tested against a real server on loopback;
 #   Chromium (Debian): the web chat is tested in a real browser (never a downloaded one);
 #   systemd (Debian): `systemd-analyze verify` checks the unit `policybot service install` writes;
+#   fonts-dejavu-core (Debian): the PDF policies the import tests make use its font;
 #   axe-core (npm, pinned by tests/browser/package-lock.json): the accessibility check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
