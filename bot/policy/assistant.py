@@ -71,8 +71,9 @@ class PolicyAssistant:
             return not_covered(question, self.policies, self.clock())
         about = subject_role(question) or role  # whose rules: "can a pupil…" asked by staff is about pupils'
         only = policy_named(question, self.policies)
-        asked = without_policy_name(question, self.policies[only]) if only else question
-        found = self.index.search(asked, about, k=6, only=only)
+        found = self.index.search(question, about, k=6, only=only)
+        if only and not found.covered:  # the naming words may outweigh what is asked about: without them
+            found = self.index.search(without_policy_name(question, self.policies[only]), about, k=6, only=only)
         hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
         named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
