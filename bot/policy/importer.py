@@ -192,13 +192,18 @@ _STARTS_A_BLOCK = re.compile(r"^(?:\d{1,2}(?:\.\d{1,3}){0,2}\.?\s|[-•●▪◦
 
 
 def unwrapped(lines: list[str]) -> list[str]:
-    """Lines a PDF wrapped put back together: a line that starts no clause, item or section joins the line before
-    it when that one is long (at least 70% of the longest): a line that long was wrapped, not ended."""
+    """Lines a PDF wrapped put back together. A line joins the one before it when that one is long (at least 70%
+    of the longest: it was wrapped, not ended) and the line starts nothing of its own (a clause, an item, a
+    section, the code, a date, a heading like "Statement of intent"), unless the line before ended a sentence
+    outside any clause or item and this one starts a new one in capitals."""
     widest = max((len(line) for line in lines), default=0)
     out: list[str] = []
     for line in lines:
         previous = out[-1] if out else ""
-        if out and len(previous) >= 0.7 * widest and not _STARTS_A_BLOCK.match(line):
+        standalone = bool(_STARTS_A_BLOCK.match(line) or _CODE.match(line) or _DATE.match(line)
+                          or line.lower().rstrip(":") in INTRO_HEADINGS)
+        ended = previous.endswith((".", ":", ";", "!", "?")) and not line[:1].islower()
+        if out and len(previous) >= 0.7 * widest and not standalone and (not ended or _STARTS_A_BLOCK.match(previous)):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)

@@ -156,3 +156,10 @@ def test_a_new_version_shows_its_changes_keeps_the_old_and_dates_the_acknowledge
     assert any(c.asks for c in now.clauses)  # the phrasings still attach
     missing = policybot("register", "missing", "--staff", str(tmp_path / "staff.csv"), env=env).stdout.decode()
     assert "Jo Smith: out of date" in missing
+
+
+def test_a_two_column_pdf_reads_column_by_column(tmp_path):
+    source = documents.two_column_pdf(documents.ANTI_BULLYING, tmp_path / "B100.pdf")
+    policy = import_policy(source, tmp_path / "out").policy
+    assert clauses(policy) == clauses(load_policy(documents.ANTI_BULLYING))
+    assert (policy.code, policy.title, f"{policy.review_date:%Y-%m}") == ("B100", "Anti-bullying Policy", "2026-09")

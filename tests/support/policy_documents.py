@@ -176,3 +176,28 @@ ANTI_BULLYING = Path(__file__).resolve().parent / "documents" / "B100_anti_bully
 def anti_bullying_word(target: Path) -> Path:
     """A second policy, as the school keeps it: a Word document with Word's own numbering."""
     return word_policy(ANTI_BULLYING, target)
+
+
+def two_column_pdf(corpus_file: Path, target: Path) -> Path:
+    """The corpus file on a two-column page, as newsletters and some policy templates are laid out."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("Body", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("Body", size=10)
+    columns = pdf.text_columns(ncols=2, gutter=10)
+    section, clause = 0, 0
+    with columns:
+        for kind, text in corpus_lines(corpus_file):
+            if kind == "section":
+                section, clause = section + 1, 0
+                text = f"{section}. {text}"
+            elif kind == "clause":
+                clause += 1
+                text = f"{section}.{clause}. {text}"
+            elif kind in ("item", "sub-item"):
+                text = f"• {text}"
+            columns.write(text=text + "\n")
+    pdf.output(str(target))
+    return target
