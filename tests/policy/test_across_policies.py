@@ -75,3 +75,26 @@ def test_not_covered_names_the_nearest_policys_person(two_policies):
     assert answer.payload["contact"]["policy"] == "B100" and "class teacher" in answer.text
     answer = not_covered("can I use tiktok?", policies, two_policies.clock(), "D200")
     assert answer.payload["contact"]["policy"] == "D200"
+
+
+def test_the_running_assistant_follows_the_corpus_without_a_restart(tmp_path, monkeypatch):
+    """shared_assistant() looks at the corpus folder at most every CORPUS_CHECK_SECONDS (a clock passed in): a
+    policy imported there is answered from then on; a corpus that does not load leaves the previous one."""
+    import bot.policy.assistant as module
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    monkeypatch.setenv("POLICY_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("INDEX_CACHE_DIR", str(tmp_path / "index"))
+    monkeypatch.setattr(module, "_shared", None)
+    now = [0.0]
+    first = module.shared_assistant(lambda: now[0])
+    assert list(first.policies) == ["D200"]
+    import_policy(documents.anti_bullying_word(tmp_path / "B100.docx"), corpus)
+    assert module.shared_assistant(lambda: now[0]) is first  # not looked at again yet
+    now[0] += module.CORPUS_CHECK_SECONDS
+    second = module.shared_assistant(lambda: now[0])
+    assert second is not first and set(second.policies) == {"B100", "D200"}
+    (corpus / "Z999_broken.md").write_text("not a policy\n")
+    now[0] += module.CORPUS_CHECK_SECONDS
+    assert module.shared_assistant(lambda: now[0]) is second
