@@ -10,7 +10,7 @@ import shutil
 from bot.induction.service import InductionService
 from bot.settings import Settings
 from tests.support.cli import policybot
-from tests.support.induction import answer_all
+from tests.support.induction import acknowledged
 from tests.support.paths import CORPUS
 
 
@@ -20,11 +20,7 @@ def test_list_export_and_missing_including_a_changed_policy(tmp_path):
     url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
     env = {"DATABASE_URL": url, "POLICY_CORPUS_DIR": str(corpus)}
     service = InductionService(Settings(DATABASE_URL=url, POLICY_CORPUS_DIR=str(corpus)))
-    service.begin("slack:T1:U1", "Jo Smith")
-    for _ in range(11):
-        service.advance("slack:T1:U1")
-    answer_all(service, "slack:T1:U1", right=14)
-    service.confirm("slack:T1:U1")
+    acknowledged(service, "slack:T1:U1", "Jo Smith")
     (tmp_path / "staff.csv").write_text("name,email\nJo Smith,jo@school.example\nAli Khan,ali@school.example\n")
 
     listed = json.loads(policybot("register", "list", "--json", env=env).stdout)

@@ -121,7 +121,7 @@ def test_a_new_version_shows_its_changes_keeps_the_old_and_dates_the_acknowledge
     from bot.induction.service import InductionService
     from bot.settings import Settings
     from tests.support.cli import policybot
-    from tests.support.induction import answer_all
+    from tests.support.induction import acknowledged
     from tests.support.paths import CORPUS
 
     corpus = tmp_path / "corpus"
@@ -129,11 +129,7 @@ def test_a_new_version_shows_its_changes_keeps_the_old_and_dates_the_acknowledge
     url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
     env = {"DATABASE_URL": url, "POLICY_CORPUS_DIR": str(corpus)}
     service = InductionService(Settings(DATABASE_URL=url, POLICY_CORPUS_DIR=str(corpus)))
-    service.begin("slack:T1:U1", "Jo Smith")
-    for _ in range(11):
-        service.advance("slack:T1:U1")
-    answer_all(service, "slack:T1:U1", right=14)
-    service.confirm("slack:T1:U1")
+    acknowledged(service, "slack:T1:U1", "Jo Smith")
     (tmp_path / "staff.csv").write_text("name\nJo Smith\n")
     assert "Jo Smith" not in policybot("register", "missing", "--staff", str(tmp_path / "staff.csv"), env=env).stdout.decode()
 

@@ -114,22 +114,27 @@ def pdf_policy(corpus_file: Path, target: Path) -> Path:
     pdf = Document()
     pdf.add_font("Body", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     pdf.add_page()
-    section, clause = 0, 0
-    for kind, text in corpus_lines(corpus_file):
+    for line in printed_lines(corpus_file):
         pdf.set_font("Body", size=10)
-        if kind == "section":
-            section, clause = section + 1, 0
-            line = f"{section}. {text}"
-        elif kind == "clause":
-            clause += 1
-            line = f"{section}.{clause}. {text}"
-        elif kind in ("item", "sub-item"):
-            line = f"• {text}"
-        else:
-            line = text
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(target))
     return target
+
+
+def printed_lines(corpus_file: Path) -> list[str]:
+    """The corpus file's body as a word processor prints it: numbers in the text, bullets as "•"."""
+    lines, section, clause = [], 0, 0
+    for kind, text in corpus_lines(corpus_file):
+        if kind == "section":
+            section, clause = section + 1, 0
+            text = f"{section}. {text}"
+        elif kind == "clause":
+            clause += 1
+            text = f"{section}.{clause}. {text}"
+        elif kind in ("item", "sub-item"):
+            text = f"• {text}"
+        lines.append(text)
+    return lines
 
 
 def scanned_pdf(target: Path) -> Path:
@@ -187,17 +192,8 @@ def two_column_pdf(corpus_file: Path, target: Path) -> Path:
     pdf.add_font("Body", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     pdf.set_font("Body", size=10)
     columns = pdf.text_columns(ncols=2, gutter=10)
-    section, clause = 0, 0
     with columns:
-        for kind, text in corpus_lines(corpus_file):
-            if kind == "section":
-                section, clause = section + 1, 0
-                text = f"{section}. {text}"
-            elif kind == "clause":
-                clause += 1
-                text = f"{section}.{clause}. {text}"
-            elif kind in ("item", "sub-item"):
-                text = f"• {text}"
-            columns.write(text=text + "\n")
+        for line in printed_lines(corpus_file):
+            columns.write(text=line + "\n")
     pdf.output(str(target))
     return target
