@@ -10,10 +10,13 @@ and the `tokenizers` library only, not torch: measured on this machine, one shor
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +64,7 @@ def export(folder: Path) -> None:
     sample = tokenizer(["a question about the policy", "a"], padding=True, return_tensors="pt")
     mine = f".{os.getpid()}.partial"
     plain, quantised = onnx_file(folder, "float32"), onnx_file(folder, "int8")
-    with _export_lock, torch.no_grad():
+    with _export_lock, torch.no_grad(), quiet():
         plain_partial = plain.with_name(plain.name + mine)
         torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"]), str(plain_partial),
                           input_names=["input_ids", "attention_mask"], output_names=["vector"],
@@ -74,6 +77,21 @@ def export(folder: Path) -> None:
         quantised_partial.replace(quantised)
         plain_partial.replace(plain)  # last: its presence says both are there
     log.info("exported the encoder in %s to ONNX (float32 and int8)", folder)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """The exporter's and the quantiser's advice (tracer warnings, "consider pre-processing") kept out of set-up's
+    output: the export is checked by its own tests (tests/policy/test_tuned.py), not by reading warnings."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
 
 
 def feed_forward_products(path: Path) -> list[str]:
