@@ -49,14 +49,18 @@ def _verdict(text: str) -> Verdict:
         return Verdict(cues[0] if cues else "none", {}, tuple(cues), tuple(cues[1:]))
 
 
+def _triaged_already(tracker: Tracker) -> bool:
+    """Has an earlier action of this turn triaged the latest message?"""
+    message_id = str((tracker.latest_message or {}).get("message_id") or "")
+    return bool(message_id) and tracker.get_slot(SLOT_CHECKED) == message_id
+
+
 def verdict_ahead(tracker: Tracker) -> Future[Verdict] | None:
     """Start triaging the latest message now, for `triage_first` to pick up (None when this turn has been
     triaged already, so nothing is computed twice)."""
-    message = tracker.latest_message or {}
-    message_id = str(message.get("message_id") or "")
-    if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
+    if _triaged_already(tracker):
         return None
-    return _ahead.submit(_verdict, str(message.get("text") or ""))
+    return _ahead.submit(_verdict, str((tracker.latest_message or {}).get("text") or ""))
 
 
 def _kinds(text: str, answer: dict | None, ahead: Future[Verdict] | None = None) -> tuple[str, tuple[str, ...]]:
@@ -94,7 +98,7 @@ def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dic
     verdict `verdict_ahead` started for this message."""
     message = tracker.latest_message or {}
     text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
-    if message_id and tracker.get_slot(SLOT_CHECKED) == message_id:
+    if _triaged_already(tracker):
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
     kind, also = _kinds(text, answer, ahead)
     if kind != "none":

@@ -23,6 +23,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psutil
 
@@ -69,14 +70,16 @@ def listening_pids(port: int) -> list[int]:
                    and c.pid is not None})
 
 
+def port_of(url: str) -> int:
+    return urlparse(url).port or 80
+
+
 def needed_ports(settings: Settings) -> list[tuple[str, str, int]]:
     """(what, host, port) of every port make run's processes will listen on."""
-    from urllib.parse import urlparse
-
     wanted = [("the gateway (GATEWAY_PORT)", settings.GATEWAY_HOST, settings.GATEWAY_PORT)]
     for number, url in enumerate(settings.rasa_urls()):
-        wanted.append((f"Rasa server {number + 1} (RASA_URL, RASA_SERVERS)", "127.0.0.1", urlparse(url).port or 80))
-    wanted.append(("the action server (ACTION_SERVER_URL)", "127.0.0.1", urlparse(settings.ACTION_SERVER_URL).port or 80))
+        wanted.append((f"Rasa server {number + 1} (RASA_URL, RASA_SERVERS)", "127.0.0.1", port_of(url)))
+    wanted.append(("the action server (ACTION_SERVER_URL)", "127.0.0.1", port_of(settings.ACTION_SERVER_URL)))
     if not settings.REDIS_URL:
         wanted.append(("Redis (REDIS_PORT)", "127.0.0.1", settings.REDIS_PORT))
     return wanted
@@ -125,6 +128,25 @@ def git_commit(root: Path = ROOT) -> str:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
 
 
+def running(process: psutil.Process) -> bool:
+    """Still running (a zombie waiting for its parent is not)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def with_children(pids: set[int]) -> set[int]:
+    """These processes and all their descendants (workers of workers included)."""
+    found = set(pids)
+    for pid in pids:
+        try:
+            found.update(child.pid for child in psutil.Process(pid).children(recursive=True))
+        except psutil.Error:
+            continue
+    return found
+
+
 @dataclass
 class RunState:
     launcher_pid: int
@@ -136,18 +158,11 @@ class RunState:
 
     def pids(self) -> set[int]:
         """The launcher, its services and their own workers."""
-        found = {self.launcher_pid, *self.services.values()}
-        for pid in list(found):
-            try:
-                found.update(child.pid for child in psutil.Process(pid).children(recursive=True))
-            except psutil.Error:
-                continue
-        return found
+        return with_children({self.launcher_pid, *self.services.values()})
 
     def alive(self) -> bool:
         try:
-            launcher = psutil.Process(self.launcher_pid)
-            return launcher.is_running() and launcher.status() != psutil.STATUS_ZOMBIE
+            return running(psutil.Process(self.launcher_pid))
         except psutil.Error:
             return False
 
@@ -202,9 +217,8 @@ def status_lines(settings: Settings, run_dir: Path) -> tuple[bool, list[str]]:
     for name, pid in state.services.items():
         try:
             process = psutil.Process(pid)
-            alive = process.is_running() and process.status() != psutil.STATUS_ZOMBIE
             memory = sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
-            lines.append(f"  {name:<10} process {pid:<8} {'running' if alive else 'stopped'}, {memory:.0f} MiB")
+            lines.append(f"  {name:<10} process {pid:<8} {'running' if running(process) else 'stopped'}, {memory:.0f} MiB")
         except psutil.Error:
             lines.append(f"  {name:<10} process {pid:<8} stopped")
     try:

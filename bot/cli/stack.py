@@ -15,9 +15,19 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import httpx
-import psutil
 
-from bot.cli.service import PortsTaken, RunState, check_ports, forget_state, git_commit, listening_pids, model_hash, write_state
+from bot.cli.service import (
+    PortsTaken,
+    RunState,
+    check_ports,
+    forget_state,
+    git_commit,
+    listening_pids,
+    model_hash,
+    port_of,
+    with_children,
+    write_state,
+)
 from bot.database import DatabaseUnavailable, StorageExposed
 from bot.gateway.shared import TRACKER_PREFIX
 from bot.incidents.contacts import ContactsError
@@ -41,10 +51,6 @@ class Service:
         return self.process.poll() is not None
 
 
-def _port(url: str) -> int:
-    return urlparse(url).port or 80
-
-
 def services(settings: Settings, run_dir: Path) -> list[Service]:
     py = sys.executable
     logs = run_dir / "logs"
@@ -54,7 +60,7 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
         Service("rasa" if number == 0 else f"rasa-{number + 1}", [  # the API token reaches Rasa in its environment
             str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "run",  # not argv
             "--model", str(MODEL), "--endpoints", str(run_dir / "endpoints.yml"), "--credentials", "credentials.yml",
-            "--interface", "127.0.0.1", "--port", str(_port(url)), "--enable-api",
+            "--interface", "127.0.0.1", "--port", str(port_of(url)), "--enable-api",
         ], logs / ("rasa.log" if number == 0 else f"rasa-{number + 1}.log"))
         for number, url in enumerate(settings.rasa_urls())
     ]
@@ -63,7 +69,7 @@ def services(settings: Settings, run_dir: Path) -> list[Service]:
         *rasa,
         Service("actions", [  # rasa_sdk's server answering only calls with Rasa's token (scripts/action_serve.py)
             py, str(ROOT / "scripts" / "action_serve.py"), "--actions", "actions",
-            "--port", str(_port(settings.ACTION_SERVER_URL)),
+            "--port", str(port_of(settings.ACTION_SERVER_URL)),
         ], logs / "actions.log"),
         Service("gateway", [
             py, "-m", "bot.gateway.serve", "--host", settings.GATEWAY_HOST,  # uvicorn, with a deadline for headers
@@ -264,15 +270,7 @@ def wait_ready(settings: Settings, started: list[Service], timeout: float) -> No
 
 def ours(port: int, started: list[Service]) -> bool:
     """Is the process listening on `port` one this launcher started (or one of its workers)?"""
-    mine: set[int] = set()
-    for service in started:
-        if service.process is None:
-            continue
-        mine.add(service.process.pid)
-        try:
-            mine.update(child.pid for child in psutil.Process(service.process.pid).children(recursive=True))
-        except psutil.Error:
-            continue
+    mine = with_children({s.process.pid for s in started if s.process is not None})
     listeners = listening_pids(port)
     return bool(listeners) and set(listeners) <= mine
 

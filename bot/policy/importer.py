@@ -44,6 +44,8 @@ class ImportProblem(ValueError):
 @dataclass
 class Imported:
     markdown: str
+    code: str
+    title: str
     report: list[str] = field(default_factory=list)  # what could not be placed, for the person checking
 
 
@@ -311,7 +313,7 @@ def place(lines: list[str], code: str | None, source: str) -> Imported:
     front = "\n".join(["---", *(f"{k}: {quoted(meta[k])}" for k in
                                 ("code", "title", "cluster", "school", "date_of_policy", "review_date")),
                        f"# Imported from {quoted(source)}: check it against the original before it goes live.", "---"])
-    return Imported(front + "\n\n" + "\n".join(body).strip() + "\n", report)
+    return Imported(front + "\n\n" + "\n".join(body).strip() + "\n", meta["code"], meta["title"], report)
 
 
 def quoted(value: str) -> str:
@@ -390,13 +392,10 @@ def import_policy(path: Path, out_dir: Path, code: str | None = None) -> Result:
     is already there replaces that file (so its phrasings and induction stay attached); the old one is kept in
     `out_dir/versions/`, and the clause-by-clause changes are returned. On any problem nothing is changed."""
     imported = place(read_lines(path), code, path.name)
-    meta_code = re.search(r'^code: "(.*)"$', imported.markdown, re.M)
-    meta_title = re.search(r'^title: "(.*)"$', imported.markdown, re.M)
-    assert meta_code and meta_title
     out_dir.mkdir(parents=True, exist_ok=True)
-    previous = existing(out_dir, meta_code[1])
-    slug = re.sub(r"[^a-z0-9]+", "_", meta_title[1].lower()).strip("_")[:40] or "policy"
-    target = previous or out_dir / f"{meta_code[1]}_{slug}.md"
+    previous = existing(out_dir, imported.code)
+    slug = re.sub(r"[^a-z0-9]+", "_", imported.title.lower()).strip("_")[:40] or "policy"
+    target = previous or out_dir / f"{imported.code}_{slug}.md"
     markdown = carried_over(imported.markdown, previous) if previous else imported.markdown
     partial = out_dir / f".{target.name}.partial"
     partial.write_text(markdown, encoding="utf-8")
