@@ -65,6 +65,8 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     if found is None:
         dispatcher.utter_message(text=APOLOGY)
         return triaged.events
+    if not found.payload.get("covered") and not triaged.concern:
+        keep_unanswered(assistant.settings, text, role_of(tracker), found.payload.get("topic"))
     buttons = report_buttons(found.payload, text if offer and not triaged.concern else None)
     lines = [found.text]
     if offer and not triaged.concern:  # the advice carries its own report button
@@ -72,6 +74,14 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons + induction_buttons(tracker),
                              json_message=found.payload)
     return [*triaged.events, SlotSet("last_question", question)]
+
+
+def keep_unanswered(settings, question: str, role: str | None, topic: str | None) -> None:
+    """A question no policy answers is kept, without who asked, for the e-safety team's review (the desk's gaps)."""
+    from bot.database import open_database
+    from bot.desk.gaps import record_unanswered
+
+    record_unanswered(open_database(settings.database_url()), question, role or "unknown", topic)
 
 
 def also_answer(answer: Answer | None, kind: str) -> bool:

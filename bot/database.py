@@ -125,6 +125,7 @@ def grant_to_app_role(owner_url: str, app_role: str) -> None:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
             f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_entries FROM {role}",
             f"REVOKE DELETE, TRUNCATE, TRIGGER ON incidents FROM {role}",
+            f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON access_log, report_actions FROM {role}",
             f"REVOKE TRUNCATE, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         ):

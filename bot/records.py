@@ -1,10 +1,11 @@
-"""Database tables: incident reports, their audit trail, the notification outbox, references."""
+"""Database tables: incident reports, their audit trail, the notification outbox, references, and the desk's
+accounts, sessions, pupils, actions and access log."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("open", "acknowledged", "closed")
@@ -45,6 +46,7 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(60), nullable=True)  # a desk username; each change audited
 
     audit: Mapped[list["AuditEntry"]] = relationship(back_populates="incident", order_by="AuditEntry.id")
     notifications: Mapped[list["OutboxMessage"]] = relationship(back_populates="incident", order_by="OutboxMessage.id")
@@ -125,6 +127,7 @@ class Feedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     clauses: Mapped[list] = mapped_column(JSON, default=list)
     source_event: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)  # when the channel sent it (for the desk's gaps)
 
 
 class InductionProgress(Base):
@@ -176,3 +179,103 @@ class TeamsConversation(Base):
     service_url: Mapped[str] = mapped_column(String(300))
     conversation_id: Mapped[str] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """A question the assistant could not answer from any policy: its words only (no one's identity), and the
+    policy section nearest to it, for the e-safety team's review of the policy."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    question: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(200))
+
+
+class DeskUser(Base):
+    """A member of staff who signs in to the desk (`policybot users ...`)."""
+
+    __tablename__ = "desk_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    contact_key: Mapped[str | None] = mapped_column(String(60), nullable=True)  # their key in the contacts file
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: enrols at the next sign-in
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)  # a code is accepted once
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeskSession(Base):
+    """A signed-in browser: the cookie holds a random token, the database only its hash."""
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("desk_users.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # password (the code is next), enrol, signed_in
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    pending_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # during enrolment
+
+
+class Pupil(Base):
+    """A pupil as the school's MIS knows them (imported from its CSV export)."""
+
+    __tablename__ = "pupils"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mis_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    class_name: Mapped[str] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReportPupil(Base):
+    """A report linked to a pupil (a report may concern several)."""
+
+    __tablename__ = "report_pupils"
+    __table_args__ = (UniqueConstraint("incident_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    linked_by: Mapped[str] = mapped_column(String(200))
+
+
+class ReportAction(Base):
+    """An action taken on a report (append-only, like the audit trail): what, on which day, by whom."""
+
+    __tablename__ = "report_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    taken_on: Mapped[date] = mapped_column(Date)
+    taken_by: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class AccessEntry(Base):
+    """Who saw what on the desk (append-only: the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))  # viewed, listed, printed, refused
+    target: Mapped[str] = mapped_column(String(80), index=True)  # INC-2026-0001, pupil:12, reports, ...
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -99,7 +99,8 @@ class Settings:
     INDUCTION_PASS_MARK: int = _setting(80, "Percentage of quiz answers needed to pass the safeguarding induction.")
     RETENTION_REPORT_YEARS: int = _setting(25, "Years after it was received that a report's content is disposed of.")
     RETENTION_REGISTER_YEARS: int = _setting(6, "Years the induction register and induction progress are kept.")
-    RETENTION_FEEDBACK_DAYS: int = _setting(365, "Days \"Helpful?\" answers and Teams chat references are kept.")
+    RETENTION_FEEDBACK_DAYS: int = _setting(
+        365, "Days \"Helpful?\" answers, unanswered questions and Teams chat references are kept.")
     DSL_GROUP: str = _setting(
         "", "Operating-system group whose members may use `policybot incidents` and `audit` (empty: anyone).")
     SMTP_HOST: str = _setting("", "SMTP server for email notifications; empty means email waits in the outbox.")
@@ -115,6 +116,11 @@ class Settings:
     URGENT_ESCALATE_MINUTES: int = _setting(
         15, "Minutes an URGENT report may stay unacknowledged before the escalation contacts are told.")
     REPORTS_PER_HOUR: int = _setting(5, "Reports one person may make in an hour; the next is refused and the DSL alerted.")
+    DESK_IDLE_MINUTES: int = _setting(20, "Minutes without a click after which a desk session ends (sign in again).")
+    DESK_SESSION_HOURS: int = _setting(10, "Hours after signing in that a desk session ends, however busy.")
+    DESK_LOCK_AFTER_FAILURES: int = _setting(
+        6, "Wrong passwords or codes in a row that lock a desk account (the last of them locks it).")
+    DESK_LOCK_MINUTES: int = _setting(30, "Minutes a locked desk account stays locked (`policybot users unlock` ends it).")
     SLACK_BOT_TOKEN: str = _setting("", "Slack bot token (xoxb-...); Slack is off when empty.")
     SLACK_SIGNING_SECRET: str = _setting("", "Slack signing secret, for HTTP mode at /slack/events.")
     SLACK_APP_TOKEN: str = _setting("", "Slack app-level token (xapp-...); when set, Socket Mode is used (no public URL).")

@@ -30,7 +30,7 @@ def retention(args: argparse.Namespace, settings: Settings) -> int:
     verb = "Would dispose of" if args.dry_run else "Disposed of"
     print(f"{verb}: {len(done.reports)} reports' content ({', '.join(done.reports) or 'none'}), "
           f"{done.feedback} feedback answers, {done.register_rows} register rows, {done.progress_rows} induction "
-          f"progress rows, {done.teams_chats} Teams chat references.")
+          f"progress rows, {done.teams_chats} Teams chat references, {done.unanswered_questions} unanswered questions.")
     return 0
 
 

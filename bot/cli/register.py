@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -27,22 +28,31 @@ def rows(service: InductionService, zone: ZoneInfo) -> list[dict]:
             for r in service.register()]
 
 
-def read_staff(path: Path) -> list[StaffMember]:
+class StaffListProblem(ValueError):
+    """The staff list cannot be read; the message says why."""
+
+
+def staff_from_text(text: str) -> list[StaffMember]:
     """People from a CSV with a `name` column and, optionally, `slack_user` (U…) and `teams_user` (Entra object
     id) columns; any other columns are ignored."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {c.strip().lower(): c for c in reader.fieldnames or [] if c}
+    column = columns.get("name") or columns.get("full name")
+    if column is None:
+        raise StaffListProblem("the staff list needs a 'name' column")
+    slack, teams = columns.get("slack_user"), columns.get("teams_user")
+    return [StaffMember(row[column].strip(), (row.get(slack) or "").strip() if slack else "",
+                        (row.get(teams) or "").strip() if teams else "")
+            for row in reader if (row.get(column) or "").strip()]
+
+
+def read_staff(path: Path) -> list[StaffMember]:
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
-            column = columns.get("name") or columns.get("full name")
-            if column is None:
-                raise SystemExit(f"error: {path} needs a 'name' column")
-            slack, teams = columns.get("slack_user"), columns.get("teams_user")
-            return [StaffMember(row[column].strip(), (row.get(slack) or "").strip() if slack else "",
-                                (row.get(teams) or "").strip() if teams else "")
-                    for row in reader if (row.get(column) or "").strip()]
+        return staff_from_text(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise SystemExit(f"error: cannot read {path}: {exc.strerror}") from None
+    except StaffListProblem as problem:
+        raise SystemExit(f"error: {path}: {problem}") from None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

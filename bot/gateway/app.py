@@ -1,12 +1,15 @@
 """The gateway: the only public port. The web chat (page, embed script, /api/conversations, /api/chat,
-/api/feedback), Slack's /slack/events, Teams' /api/messages and /healthz, in front of Rasa."""
+/api/feedback), Slack's /slack/events, Teams' /api/messages, the DSL's desk under /desk/ and /healthz, in front
+of Rasa."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,6 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot import database
+from bot.desk.routes import STATIC as DESK_STATIC
+from bot.desk.routes import Desk
 from bot.gateway.channels.web.routes import STATIC, WebChat
 from bot.gateway.guard import Guard
 from bot.gateway.problems import problem
@@ -133,7 +138,8 @@ def _waiting_for_a_person(db: database.Database, settings: Settings) -> escalati
         return None
 
 
-def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None,
+               clock: Callable[[], datetime] = utcnow) -> FastAPI:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -155,7 +161,8 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
                   openapi_url=None)
     csp = content_security_policy(settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (WebChat(settings).router(), staff_channels(settings), health(settings)):
+    app.mount("/desk/static", StaticFiles(directory=DESK_STATIC), name="desk-static")
+    for router in (WebChat(settings).router(), staff_channels(settings), health(settings), Desk(settings, clock).router()):
         app.include_router(router)
 
     @app.middleware("http")

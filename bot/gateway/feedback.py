@@ -26,14 +26,15 @@ class FeedbackReply:
 
 
 async def take_feedback(db: database.Database, channel: str, channel_user: str, helpful: object, clauses: object,
-                        source_event: str) -> FeedbackReply:
+                        source_event: str, question: str | None = None) -> FeedbackReply:
     """The one path every channel's "Helpful?" click takes: checked (a yes/no and the clause labels),
     saved off the event loop, answered."""
     labels = clause_labels(clauses)
     if not isinstance(helpful, bool) or labels is None:
         return FeedbackReply(422, BROKEN)
     try:
-        outcome = await asyncio.to_thread(record_feedback, db, channel, channel_user, helpful, labels, source_event)
+        outcome = await asyncio.to_thread(record_feedback, db, channel, channel_user, helpful, labels, source_event,
+                                            question)
     except database.DatabaseUnavailable:
         return FeedbackReply(503, UNAVAILABLE)
     return FeedbackReply(201, CHANGED[helpful] if outcome == "changed" else THANKS)
@@ -49,13 +50,13 @@ def clause_labels(clauses: object) -> list[str] | None:
 
 
 def record_feedback(db: database.Database, channel: str, channel_user: str, helpful: bool, clauses: list[str],
-                    source_event: str | None = None) -> str:
+                    source_event: str | None = None, question: str | None = None) -> str:
     """Save one piece of feedback: "saved"; for a second click on the same answer by the same person (its source
     event), the last one wins: "changed", or "same" when it says what the first did."""
     try:
         with db.session() as session:
             session.add(Feedback(channel=channel, channel_user=channel_user, helpful=helpful, clauses=clauses,
-                                 source_event=source_event))
+                                 source_event=source_event, question=None if helpful else question))
         return "saved"
     except database.Duplicate:
         with db.session() as session:
@@ -64,6 +65,7 @@ def record_feedback(db: database.Database, channel: str, channel_user: str, help
             if earlier is None or earlier.helpful == helpful:
                 return "same"
             earlier.helpful = helpful
+            earlier.question = None if helpful else (question or earlier.question)
         return "changed"
 
 

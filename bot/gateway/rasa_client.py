@@ -35,6 +35,8 @@ class BotMessage:
             if "covered" in self.data:
                 body["covered"] = self.data.get("covered")
                 body["notices"] = self.data.get("notices", [])
+                if self.data.get("covered") and isinstance(self.data.get("question"), str):
+                    body["question"] = self.data["question"][:300]  # sent back with "Not helpful", for the desk
             for key in ("contact", "incident", "report", "safeguarding", "urgent", "meta"):
                 if self.data.get(key):
                     body[key] = self.data[key]

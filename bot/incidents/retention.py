@@ -24,6 +24,7 @@ from bot.records import (
     InductionProgress,
     OutboxMessage,
     TeamsConversation,
+    UnansweredQuestion,
 )
 from bot.settings import Settings
 
@@ -38,6 +39,7 @@ class Disposal:
     register_rows: int
     progress_rows: int
     teams_chats: int
+    unanswered_questions: int
 
 
 def _years(n: int) -> timedelta:
@@ -59,6 +61,7 @@ def run_retention(settings: Settings, now: datetime, dry_run: bool = False) -> D
             (Acknowledgement, Acknowledgement.finished_at, now - _years(settings.RETENTION_REGISTER_YEARS)),
             (InductionProgress, InductionProgress.updated_at, now - _years(settings.RETENTION_REGISTER_YEARS)),
             (TeamsConversation, TeamsConversation.updated_at, now - timedelta(days=settings.RETENTION_FEEDBACK_DAYS)),
+            (UnansweredQuestion, UnansweredQuestion.at, now - timedelta(days=settings.RETENTION_FEEDBACK_DAYS)),
         ):
             rows = [r for r in session.scalars(select(table)) if as_utc(getattr(r, column.key)) < cut]
             counts.append(len(rows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import overload
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from bot import audit_chain, database
 from bot.incidents.categories import BY_KEY
 from bot.incidents.contacts import Contacts, load_contacts
 from bot.notify import messages as notifications
-from bot.records import STATUSES, Incident, OutboxMessage, ReferenceCounter, utcnow
+from bot.records import STATUSES, Incident, OutboxMessage, Pupil, ReferenceCounter, ReportAction, ReportPupil, utcnow
 from bot.settings import Settings
 
 log = logging.getLogger("bot.incidents")
@@ -235,11 +235,7 @@ class IncidentService:
             raise StatusChangeRefused(f"A report can be acknowledged or closed, not set to {to_status!r}.")
         self.prepare()
         with self.db.session() as session:
-            incident = session.scalars(
-                select(Incident).where(Incident.reference == reference.strip().upper()).with_for_update()
-            ).first()
-            if incident is None:
-                raise IncidentNotFound(f"No report with reference {reference!r}.")
+            incident = self._locked(session, reference)
             if incident.status == "closed":
                 raise StatusChangeRefused(f"{incident.reference} is already closed.")
             if incident.status == to_status:
@@ -251,3 +247,50 @@ class IncidentService:
             session.flush()
             audit_chain.append(session, incident, actor, to_status, from_status, to_status, note)
         return self.get(reference)
+
+    def _locked(self, session: Session, reference: str) -> Incident:
+        incident = session.scalars(
+            select(Incident).where(Incident.reference == reference.strip().upper()).with_for_update()).first()
+        if incident is None:
+            raise IncidentNotFound(f"No report with reference {reference!r}.")
+        return incident
+
+    def record_action(self, reference: str, taken_on: date, taken_by: str, text: str, actor: str) -> None:
+        """An action taken on a report (what, on which day, by whom): kept for good, and in the audit trail."""
+        self.prepare()
+        with self.db.session() as session:
+            incident = self._locked(session, reference)
+            session.add(ReportAction(incident_id=incident.id, taken_on=taken_on, taken_by=taken_by, text=text,
+                                     recorded_at=utcnow(), recorded_by=actor))
+            incident.updated_at = utcnow()
+            audit_chain.append(session, incident, actor, "action recorded",
+                               note=f"{taken_on.strftime('%d/%m/%Y')}, {taken_by}: {text}")
+
+    def assign(self, reference: str, username: str | None, actor: str) -> None:
+        """Who is looking after a report now (a desk username; None: nobody), with an audit entry."""
+        self.prepare()
+        with self.db.session() as session:
+            incident = self._locked(session, reference)
+            if incident.status == "closed":
+                raise StatusChangeRefused(f"{incident.reference} is closed.")
+            if incident.assigned_to == username:
+                raise StatusChangeRefused(f"{incident.reference} is already assigned to {username or 'nobody'}.")
+            incident.assigned_to, incident.updated_at = username, utcnow()
+            audit_chain.append(session, incident, actor, "assigned", note=f"to {username}" if username else "to nobody")
+
+    def link_pupil(self, reference: str, pupil_id: int, actor: str) -> Pupil:
+        """Link a report to a pupil, so it appears in their chronology; with an audit entry."""
+        self.prepare()
+        with self.db.session() as session:
+            incident = self._locked(session, reference)
+            pupil = session.get(Pupil, pupil_id)
+            if pupil is None:
+                raise IncidentNotFound("No such pupil.")
+            if session.scalar(select(ReportPupil.id).where(ReportPupil.incident_id == incident.id,
+                                                           ReportPupil.pupil_id == pupil_id)) is not None:
+                raise StatusChangeRefused(f"{incident.reference} is already linked to {pupil.name}.")
+            session.add(ReportPupil(incident_id=incident.id, pupil_id=pupil_id, linked_at=utcnow(), linked_by=actor))
+            incident.updated_at = utcnow()
+            audit_chain.append(session, incident, actor, "linked to pupil",
+                               note=f"{pupil.name} ({pupil.class_name}, MIS {pupil.mis_id})")
+            return pupil

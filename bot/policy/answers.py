@@ -74,7 +74,9 @@ def compose(
     covered_at: float = 0.0,
 ) -> Answer:
     if not result.covered or not result.hits:
-        return not_covered(result.question, policies, today, result.hits[0].clause.policy if result.hits else None)
+        nearest = result.hits[0].clause if result.hits else None
+        return not_covered(result.question, policies, today, nearest.policy if nearest else None,
+                           f"{nearest.policy} {nearest.section}" if nearest else None)
     best = result.hits[0].clause
     lead = lead_for(best, result.hits[0].sentence, cite(best))
     related = _related(result, related_within, covered_at)
@@ -105,7 +107,8 @@ def compose(
     return Answer("\n".join(lines), payload)
 
 
-def not_covered(question: str, policies: dict[str, Policy], today: dt.date, nearest: str | None = None) -> Answer:
+def not_covered(question: str, policies: dict[str, Policy], today: dt.date, nearest: str | None = None,
+                topic: str | None = None) -> Answer:
     """The policies do not answer: say so, and name who to ask: the contact of the policy nearest the question
     when it names one (its front matter's contact_clause), or else the first policy's that does."""
     names = ", ".join(f"{p.code} {p.title}" for p in policies.values())
@@ -118,4 +121,6 @@ def not_covered(question: str, policies: dict[str, Policy], today: dt.date, near
         contact = citation(clause, title=contact_policy.title)
         text += f" Please ask {contact_policy.contact_name} ({cite(clause)}): “{clause.text}”"
     payload = {"covered": False, "question": question, "citations": [], "contact": contact, "notices": []}
+    if topic:
+        payload["topic"] = topic  # the policy section nearest the question (how the desk groups the gaps)
     return Answer(text, payload)

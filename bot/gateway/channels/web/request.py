@@ -34,6 +34,7 @@ class FeedbackRequest:
     helpful: object
     clauses: object
     answer: str
+    question: str | None = None  # the question answered, sent with "not helpful" (kept without who asked)
 
 
 def _json_object(body: bytes, shape: str, too_large: str) -> dict:
@@ -56,7 +57,8 @@ def parse_feedback_request(body: bytes) -> FeedbackRequest:
     if "conversation_id" not in data or "helpful" not in data or "clauses" not in data:
         raise RequestProblem(422, "bad_feedback", FEEDBACK_SHAPE)
     return FeedbackRequest(str(data["conversation_id"])[:200], data["helpful"], data["clauses"],
-                           str(data.get("answer", ""))[:40])
+                           str(data.get("answer", ""))[:40],
+                           data["question"][:300] if isinstance(data.get("question"), str) else None)
 
 
 def parse_end_request(body: bytes) -> str:

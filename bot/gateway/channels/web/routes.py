@@ -134,7 +134,8 @@ class WebChat:
         if refused:
             return refused
         reply = await take_feedback(open_database(self.settings.database_url()), "web", sender, feedback.helpful,
-                                    feedback.clauses, f"{sender}:{feedback.answer}")
+                                    feedback.clauses, f"{sender}:{feedback.answer}",
+                                    feedback.question)
         if reply.status != 201:
             return problem(reply.status, "bad_feedback" if reply.status == 422 else "feedback_unavailable", reply.text)
         return JSONResponse({"message": reply.text}, status_code=201)

@@ -93,7 +93,7 @@
         try {
           const response = await fetch("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" },
             body: JSON.stringify({ conversation_id: state.conversationId, helpful: helpful, answer: item.id,
-              clauses: item.citations.map((c) => c.label) }) });
+              question: helpful ? undefined : item.question, clauses: item.citations.map((c) => c.label) }) });
           const body = await response.json();
           row.textContent = body.message || "Thank you for the feedback.";
           if (response.ok) { item.feedback = helpful ? "yes" : "no"; save(); }
@@ -161,7 +161,7 @@
         return;
       }
       const replies = (body.messages || []).map((m) => ({ from: "bot", text: m.text || "", citations: m.citations,
-        notices: m.notices, buttons: m.buttons, covered: m.covered, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }));
+        notices: m.notices, buttons: m.buttons, covered: m.covered, question: m.question, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }));
       if ((body.messages || []).some((m) => m.cleared)) {
         state.transcript = []; // what was typed for a report is cleared here too
         renderAll();
