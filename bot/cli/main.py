@@ -10,6 +10,7 @@ import sys
 from bot.cli import incidents as incident_cli
 from bot.cli import records as records_cli
 from bot.cli import register as register_cli
+from bot.cli import users as users_cli
 from bot.database import DatabaseUnavailable
 from bot.incidents.contacts import ContactsError
 from bot.messages import MessageProblem, clean_message
@@ -183,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
     incident_cli.add_parser(commands)
     register_cli.add_parser(commands)
     records_cli.add_parsers(commands)
+    users_cli.add_parsers(commands)
     return top
 
 

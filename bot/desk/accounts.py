@@ -29,6 +29,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 MIN_PASSWORD = 12
 ISSUER = "Heatons policy desk"
 TOTP_STEP = 30
+SIX_DIGITS = re.compile(r"[0-9]{6}")
 
 
 class AccountProblem(ValueError):
@@ -128,13 +129,15 @@ class Accounts:
             if user is None:
                 _verify(_DUMMY, password)
                 return SignIn("wrong")
-            if user.disabled:
-                return SignIn("disabled" if _verify(user.password_hash, password) else "wrong")
+            right = _verify(user.password_hash, password)  # always, so no answer comes sooner than another
             if user.locked_until and as_utc(user.locked_until) > now:
                 return SignIn("locked", locked_until=as_utc(user.locked_until))
-            if not _verify(user.password_hash, password):
+            if not right:
                 return self._failed(user, now)
-            user.failed_attempts = 0
+            if user.disabled:
+                return SignIn("disabled")
+            if not needs_second_factor(user):  # else the count goes on until the code is right too
+                user.failed_attempts = 0
             if HASHER.check_needs_rehash(user.password_hash):
                 user.password_hash = HASHER.hash(password)
             return SignIn("ok", user)
@@ -230,12 +233,12 @@ def provisioning_uri(secret: str, username: str) -> str:
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step (30 s) whose code this is, allowing one step either way for a slow phone clock."""
     code = (code or "").strip().replace(" ", "")
-    if not secret or not code.isdigit() or len(code) != 6:
+    if not secret or not SIX_DIGITS.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // TOTP_STEP
-    for candidate in (step - 1, step, step + 1):
-        if secrets.compare_digest(totp.at(candidate * TOTP_STEP), code):
+    for candidate in (step, step - 1, step + 1):  # this step's code first, so it is never taken for the next one
+        if secrets.compare_digest(totp.at(candidate * TOTP_STEP).encode(), code.encode()):
             return candidate
     return None
 

@@ -194,7 +194,7 @@ def parse_day(text: str, today: date) -> date | None:
         return None
     settings = {"DATE_ORDER": "DMY", "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12),
                 "PREFER_DATES_FROM": "past"}
-    parsed = dateparser.parse(text, settings=settings)  # type: ignore[arg-type]
+    parsed = dateparser.parse(text, settings=settings)
     if parsed is None or parsed.date() > today:
         return None
     return parsed.date()

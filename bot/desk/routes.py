@@ -52,6 +52,8 @@ PROBLEMS = {
     "no_outcome": "Write the outcome before closing the report.",
     "no_pupil": "Choose a pupil from the list.",
     "no_user": "Choose a colleague who may see this kind of report.",
+    "refused": "That was not done: the report changed in the meantime (it may already be acknowledged, assigned, "
+               "linked to that pupil, or closed). The page now shows it as it is.",
 }
 
 
@@ -92,7 +94,17 @@ class Desk:
         return response
 
     def _secure(self, request: Request) -> bool:
-        return request.url.scheme == "https"
+        """Cookies are Secure except on this machine's own loopback over plain HTTP (a TLS proxy in front may
+        forward plain HTTP from another host: the browser still sees HTTPS)."""
+        return request.url.scheme == "https" or (request.url.hostname or "") not in ("127.0.0.1", "localhost", "::1")
+
+    def sign_in_form(self, request: Request, next: str, problem: str | None = None, status: int = 200) -> HTMLResponse:
+        """The sign-in page, with a fresh token for its form in a cookie of its own (there is no session yet)."""
+        token = secrets.token_urlsafe(32)
+        response = self.page(request, "sign_in.html", status, csrf=token, next=next, problem=problem)
+        response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", secure=self._secure(request),
+                            path="/desk")
+        return response
 
     def _set_session(self, response: Response, request: Request, token: str) -> None:
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=self._secure(request), path="/desk")
@@ -126,7 +138,7 @@ class Desk:
 
     def csrf_ok(self, data: dict[str, Any] | None, expected: str) -> bool:
         sent = data.get("csrf") if data else None
-        return isinstance(sent, str) and bool(expected) and secrets.compare_digest(sent, expected)
+        return isinstance(sent, str) and bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
 
     def bad_form(self, request: Request, user: DeskUser | None = None, csrf: str = "") -> HTMLResponse:
         return self.page(request, "message.html", 403, user, csrf, title="This form has expired",
@@ -147,11 +159,7 @@ class Desk:
 
         @router.get("/desk/sign-in")
         async def sign_in_page(request: Request, next: str = "/desk/") -> Response:
-            token = secrets.token_urlsafe(32)
-            response = desk.page(request, "sign_in.html", csrf=token, next=_safe_next(next), problem=None)
-            response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", secure=desk._secure(request),
-                                path="/desk")
-            return response
+            return desk.sign_in_form(request, _safe_next(next))
 
         @router.post("/desk/sign-in")
         async def sign_in(request: Request) -> Response:
@@ -164,12 +172,7 @@ class Desk:
             target = _safe_next(str(data.get("next", "/desk/")))
             if result.outcome != "ok" or result.user is None:
                 log.info("desk: a sign-in was refused (%s)", result.outcome)
-                token = secrets.token_urlsafe(32)
-                response = desk.page(request, "sign_in.html", 401, csrf=token, next=target,
-                                     problem=_sign_in_problem(result, desk.zone))
-                response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict",
-                                    secure=desk._secure(request), path="/desk")
-                return response
+                return desk.sign_in_form(request, target, _sign_in_problem(result, desk.zone), 401)
             user = result.user
             if acc.needs_second_factor(user):
                 stage, secret = ("password", None) if user.totp_secret else ("enrol", acc.new_secret())
@@ -178,7 +181,8 @@ class Desk:
             desk.accounts.end_session(request.cookies.get(COOKIE))
             token = await asyncio.to_thread(desk.accounts.start_session, user, stage, desk.clock(), secret)
             page = {"password": "/desk/sign-in/code", "enrol": "/desk/sign-in/enrol"}.get(stage, target)
-            response = RedirectResponse(f"{page}?next={quote(target)}" if stage != "signed_in" else target, 303)
+            response: Response = RedirectResponse(f"{page}?next={quote(target)}" if stage != "signed_in" else target,
+                                                  303)
             desk._set_session(response, request, token)
             response.delete_cookie(FORM_COOKIE, path="/desk")
             if stage == "signed_in":
@@ -228,13 +232,9 @@ class Desk:
             log.info("desk: a code was refused (%s)", result.outcome)
             if result.outcome in ("locked", "disabled"):
                 desk.accounts.end_session(request.cookies.get(COOKIE))
-                token = secrets.token_urlsafe(32)
-                response = desk.page(request, "sign_in.html", 401, csrf=token, next=target,
-                                     problem=_sign_in_problem(result, desk.zone))
-                response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict",
-                                    secure=desk._secure(request), path="/desk")
-                response.delete_cookie(COOKIE, path="/desk")
-                return response
+                refused = desk.sign_in_form(request, target, _sign_in_problem(result, desk.zone), 401)
+                refused.delete_cookie(COOKIE, path="/desk")
+                return refused
             return await code_page(request, template, stage, target,
                                    "That code is not right (or was already used). Type the six digits your "
                                    "authenticator shows now.", 401)
@@ -328,7 +328,6 @@ class Desk:
                                and may_open(role_of(u.role), u.contact_key, desk.contacts, incident.category)],
                 "today": desk.today().isoformat(), "done": DONE.get(request.query_params.get("done", "")),
                 "problem": PROBLEMS.get(request.query_params.get("problem", "")),
-                "refusal": request.query_params.get("refusal", "")[:200] or None,
             }
             if role.pupils:
                 values["all_pupils"] = [p for p in pupils.find_pupils(desk.db, limit=5000) if p not in linked]
@@ -354,9 +353,7 @@ class Desk:
             here = f"/desk/reports/{incident.reference}"
             if outcome in DONE:
                 return RedirectResponse(f"{here}?done={outcome}", 303)
-            if outcome in PROBLEMS:
-                return RedirectResponse(f"{here}?problem={outcome}", 303)
-            return RedirectResponse(f"{here}?refusal={quote(outcome)}", 303)
+            return RedirectResponse(f"{here}?problem={outcome if outcome in PROBLEMS else 'refused'}", 303)
 
         # --- pupils
 
@@ -406,7 +403,7 @@ class Desk:
             session, user = found
             if not role_of(user.role).pupils:
                 return desk.refused(request, user, session.csrf, f"pupil:{pupil_id[:20]}")
-            child = pupils.pupil(desk.db, int(pupil_id)) if pupil_id.isdigit() and len(pupil_id) < 10 else None
+            child = pupils.pupil(desk.db, int(pupil_id)) if _number(pupil_id) else None
             if child is None:
                 return desk.page(request, "message.html", 404, user, session.csrf, title="No such pupil",
                                  message="There is no pupil with that number.")
@@ -532,12 +529,12 @@ class Desk:
                 self.incidents.assign(incident.reference, colleague.username if colleague else None, actor)
                 return "assigned"
             pupil_id = str(data.get("pupil", ""))
-            if not pupil_id.isdigit() or len(pupil_id) > 9:
+            if not _number(pupil_id):
                 return "no_pupil"
             self.incidents.link_pupil(incident.reference, int(pupil_id), actor)
             return "linked"
-        except (StatusChangeRefused, IncidentNotFound) as refusal:
-            return str(refusal)[:200]
+        except (StatusChangeRefused, IncidentNotFound):
+            return "refused"
 
     def register_values(self) -> dict[str, Any]:
         from bot.induction.service import InductionService
@@ -568,6 +565,11 @@ class Desk:
         except Exception:
             return {}
         return {f"{p.code} {c.number}": f"{p.code} {c.section}" for p in policies for c in p.clauses}
+
+
+def _number(text: str) -> bool:
+    """A row number as typed in a URL or form: ASCII digits, not too many."""
+    return text.isascii() and text.isdigit() and len(text) < 10
 
 
 def _safe_next(target: str) -> str:

@@ -22,6 +22,16 @@ LIMITS = {"/api/chat": 64 * 1024, "/api/feedback": 64 * 1024, "/api/conversation
           "/api/conversations/end": 4 * 1024,
           "/slack/events": 512 * 1024, "/api/messages": 512 * 1024}
 DEFAULT_LIMIT = 16 * 1024
+DESK_UPLOADS = {"/desk/pupils/import", "/desk/register/missing"}  # a whole school's pupil or staff list
+DESK_LIMIT = 64 * 1024  # a desk form: an action or an outcome of up to 4,000 characters
+
+
+def limit_for(path: str) -> int:
+    if path in DESK_UPLOADS:
+        return 2 * 1024 * 1024
+    if path.startswith("/desk/"):
+        return DESK_LIMIT
+    return LIMITS.get(path, DEFAULT_LIMIT)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
@@ -98,7 +108,7 @@ class Guard:
             self.slots.release()
 
     async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = LIMITS.get(scope.get("path", ""), DEFAULT_LIMIT)
+        limit = limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):

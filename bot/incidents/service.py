@@ -260,6 +260,8 @@ class IncidentService:
         self.prepare()
         with self.db.session() as session:
             incident = self._locked(session, reference)
+            if incident.status == "closed":
+                raise StatusChangeRefused(f"{incident.reference} is closed.")
             session.add(ReportAction(incident_id=incident.id, taken_on=taken_on, taken_by=taken_by, text=text,
                                      recorded_at=utcnow(), recorded_by=actor))
             incident.updated_at = utcnow()
@@ -283,6 +285,8 @@ class IncidentService:
         self.prepare()
         with self.db.session() as session:
             incident = self._locked(session, reference)
+            if incident.status == "closed":
+                raise StatusChangeRefused(f"{incident.reference} is closed.")
             pupil = session.get(Pupil, pupil_id)
             if pupil is None:
                 raise IncidentNotFound("No such pupil.")
