@@ -145,6 +145,7 @@ class ChronologyEntry:
     kind: str
     what: str
     by: str
+    moment: datetime | None = None  # the exact time, for the order within a day (an action dated earlier has none)
 
 
 STEPS = {"created": "Report received", "acknowledged": "Acknowledged", "closed": "Closed",
@@ -165,7 +166,8 @@ def chronology(db: Database, pupil_id: int, zone: ZoneInfo) -> list[ChronologyEn
                 happened = as_utc(incident.occurred_at).astimezone(zone)
                 entries.append(ChronologyEntry(happened.date(), happened.strftime("%H:%M"), incident.reference, kind,
                                                f"What happened ({incident.occurred_text}): {incident.description}",
-                                               f"reported by {incident.reporter_name} ({incident.reporter_role})"))
+                                               f"reported by {incident.reporter_name} ({incident.reporter_role})",
+                                               happened))
         for entry in session.scalars(select(AuditEntry).where(AuditEntry.incident_id.in_(ids)).order_by(AuditEntry.id)):
             if entry.action not in STEPS:
                 continue
@@ -175,12 +177,15 @@ def chronology(db: Database, pupil_id: int, zone: ZoneInfo) -> list[ChronologyEn
             if entry.action == "created" and not incident.occurred_at:
                 what += f" (happened: {incident.occurred_text}): {incident.description}"
             entries.append(ChronologyEntry(moment.date(), moment.strftime("%H:%M"), incident.reference,
-                                           _kind(incident), what, entry.actor))
+                                           _kind(incident), what, entry.actor, moment))
         for action in session.scalars(select(ReportAction).where(ReportAction.incident_id.in_(ids))):
-            entries.append(ChronologyEntry(action.taken_on, "", by_id[action.incident_id].reference,
-                                           _kind(by_id[action.incident_id]), f"Action: {action.text}",
-                                           action.taken_by))
-    return sorted(entries, key=lambda e: (e.day, e.at or "99:99"))
+            recorded = as_utc(action.recorded_at).astimezone(zone)  # an action of the day it was recorded: that time
+            same_day = recorded.date() == action.taken_on
+            entries.append(ChronologyEntry(action.taken_on, recorded.strftime("%H:%M") if same_day else "",
+                                           by_id[action.incident_id].reference, _kind(by_id[action.incident_id]),
+                                           f"Action: {action.text}", action.taken_by, recorded if same_day else None))
+    # by day; within a day by the exact time, and an action dated earlier than it was recorded at the day's end
+    return sorted(entries, key=lambda e: (e.day, e.moment is None, e.moment.timestamp() if e.moment else 0))
 
 
 def _kind(incident: Incident) -> str:

@@ -166,3 +166,16 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fa
         running.http.close()
     finally:
         stack.stop(services)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, for the web chat's and the desk's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -7,34 +7,18 @@ accessibility.
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.support.paths import ROOT
+from tests.support.browser import ARTIFACTS, AXE, axe_violations
 
 pytestmark = pytest.mark.stack
 
-ARTIFACTS = ROOT / "test-artifacts"
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 REPLY_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is not installed: run scripts/test-tools.sh (make test does)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -166,13 +150,6 @@ def test_reporting_a_concern_shows_the_privacy_notice_first(page, running_stack)
     page.get_by_text("When did it happen?").wait_for(timeout=REPLY_TIMEOUT_MS)
     page.screenshot(path=str(ARTIFACTS / "web-chat-report-desktop.png"), full_page=True)
     assert only_gateway(page, running_stack.base) == []
-
-
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    return page.evaluate("""async () => (await axe.run(document, {
-        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
-      ).violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length}))""")
 
 
 def test_no_serious_or_critical_accessibility_violations(browser, running_stack):
