@@ -146,3 +146,27 @@ def test_a_dsl_signs_in_and_takes_a_new_report_to_the_pupils_chronology(browser,
     assert {name: v for name, v in found.items() if v} == {}
     base = urlparse(running_stack.base).netloc
     assert [url for url in requests if not url.startswith("data:") and urlparse(url).netloc != base] == []
+
+
+def test_questions_no_policy_answers_and_answers_marked_unhelpful_reach_the_gaps_without_who_asked(running_stack):
+    from sqlalchemy import select
+
+    from bot.database import open_database
+    from bot.records import Feedback, UnansweredQuestion
+
+    question = "what time does the school minibus leave on fridays?"
+    response = running_stack.chat(question, role="parent", sender="gap-asker")
+    assert [m for m in response.json()["messages"] if m.get("covered") is False], response.text
+    answered = running_stack.chat("can my son use snapchat at school?", role="parent", sender="gap-feedback")
+    [answer] = [m for m in answered.json()["messages"] if m.get("covered")]
+    assert answer["question"] == "can my son use snapchat at school?"
+    sent = running_stack.http.post("/api/feedback", json={
+        "conversation_id": running_stack.conversation("gap-feedback"), "helpful": False, "answer": "a1",
+        "clauses": [c["label"] for c in answer["citations"]], "question": answer["question"]})
+    assert sent.status_code == 201, sent.text
+    db = open_database(running_stack.settings.database_url())
+    with db.session(read_only=True) as session:
+        kept = [(q.question, q.audience) for q in session.scalars(select(UnansweredQuestion))]
+        unhelpful = [f.question for f in session.scalars(select(Feedback).where(Feedback.helpful.is_(False)))]
+    assert (question, "parent") in kept and "can my son use snapchat at school?" in unhelpful
+    assert "snapchat" not in " ".join(q for q, _ in kept)  # an answered question is not a gap

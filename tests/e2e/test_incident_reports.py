@@ -221,10 +221,11 @@ def test_an_answer_about_a_reporting_clause_offers_report_this(running_stack):
 
 
 def test_no_report_text_reaches_any_log(running_stack):
-    """Runs last (see conftest): nothing any reporter typed, on the web, in Slack or in Teams, is in any process's
-    log, with LOG_LEVEL=DEBUG (the stack's setting in these tests)."""
+    """Runs last (see conftest): nothing any reporter typed, on the web, in Slack or in Teams, nor what the DSL
+    wrote on the desk, is in any process's log, with LOG_LEVEL=DEBUG (the stack's setting in these tests)."""
     typed = ("Jamie", "passed round", "threatening a pupil", "0161 496 0000", "alex@school.example", "TikTok at 9pm",
-             "pat@school.example")
+             "pat@school.example",
+             "contacting staff online", "Request declined", "a long pass phrase")  # the desk's action, outcome, password
     for log in (running_stack.run_dir / "logs").glob("*.log"):
         content = log.read_text(errors="replace")
         assert not [t for t in typed if t in content], log.name
