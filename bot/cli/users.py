@@ -25,6 +25,14 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+SWITCHES = {
+    "disable": (Accounts.disable, "is disabled and signed out everywhere."),
+    "enable": (Accounts.enable, "can sign in again."),
+    "reset-2fa": (Accounts.reset_second_factor, "sets up a new authenticator at their next sign-in (signed out now)."),
+    "unlock": (Accounts.unlock, "is unlocked."),
+}
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     why_not = refused(settings)
     if why_not:
@@ -47,18 +55,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 state = "disabled" if u.disabled else ("locked" if _locked(u) else "active")
                 print(f"{u.username:<20} {u.role:<16} {state:<9} 2FA: {'set' if u.totp_secret else 'not set'}  "
                       f"{u.display_name}")
-        elif args.action == "disable":
-            accounts.disable(args.username)
-            print(f"{args.username} is disabled and signed out everywhere.")
-        elif args.action == "enable":
-            accounts.enable(args.username)
-            print(f"{args.username} can sign in again.")
-        elif args.action == "reset-2fa":
-            accounts.reset_second_factor(args.username)
-            print(f"{args.username} sets up a new authenticator at their next sign-in (and is signed out now).")
-        elif args.action == "unlock":
-            accounts.unlock(args.username)
-            print(f"{args.username} is unlocked.")
+        elif args.action in SWITCHES:
+            change, said = SWITCHES[args.action]
+            change(accounts, args.username)
+            print(f"{args.username} {said}")
         elif args.action == "password":
             accounts.set_password(args.username, _password(args))
             print(f"{args.username}'s password is changed (and they are signed out everywhere).")
@@ -91,7 +91,7 @@ def run_pupils(args: argparse.Namespace, settings: Settings) -> int:
     except PupilImportProblem as problem:
         print(f"error: {args.file}: {problem}", file=sys.stderr)
         return 1
-    print(f"{done.added} pupils added, {done.updated} updated.")
+    print(f"{done.added} pupil{'' if done.added == 1 else 's'} added, {done.updated} updated.")
     for line in done.skipped:
         print(f"  skipped {line}")
     return 0

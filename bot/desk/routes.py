@@ -26,7 +26,7 @@ from starlette.datastructures import UploadFile
 from bot import database
 from bot.desk import accounts as acc
 from bot.desk import gaps, pupils
-from bot.desk.access import may_open, role_of, sees_reports, visible_kinds
+from bot.desk.access import Role, may_open, role_of, sees_reports, visible_kinds
 from bot.incidents.categories import BY_KEY, CATEGORIES
 from bot.incidents.contacts import Contacts, load_contacts
 from bot.incidents.service import IncidentNotFound, IncidentService, StatusChangeRefused, as_utc, local_time
@@ -155,6 +155,23 @@ class Desk:
                 return desk.to_sign_in(request)
             return found
 
+        async def allowed(request: Request, may: Callable[[Role], bool], target: str
+                          ) -> tuple[DeskSession, DeskUser] | Response:
+            """The signed-in session when its role may do this; else the way to sign in, or a logged 403."""
+            found = await signed_in(request)
+            if isinstance(found, Response):
+                return found
+            if not may(role_of(found[1].role)):
+                return desk.refused(request, found[1], found[0].csrf, target)
+            return found
+
+        async def posted(request: Request, session: DeskSession, user: DeskUser) -> dict[str, Any] | Response:
+            """The posted form when it carries this session's token; else the refusal page (nothing changes)."""
+            data = await desk.form(request)
+            if data is None or not desk.csrf_ok(data, session.csrf):
+                return desk.bad_form(request, user, session.csrf)
+            return data
+
         # --- signing in
 
         @router.get("/desk/sign-in")
@@ -273,13 +290,11 @@ class Desk:
 
         @router.get("/desk/reports")
         async def reports(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, sees_reports, "reports")
             if isinstance(found, Response):
                 return found
             session, user = found
             role = role_of(user.role)
-            if not sees_reports(role):
-                return desk.refused(request, user, session.csrf, "reports")
             filters = {k: request.query_params.get(k, "").strip()[:80] for k in
                        ("status", "kind", "urgency", "since", "until", "person")}
             kinds = visible_kinds(role, user.contact_key, desk.contacts)
@@ -341,10 +356,9 @@ class Desk:
             if isinstance(opened, Response):
                 return opened
             session, user, incident = opened
-            data = await desk.form(request)
-            if not desk.csrf_ok(data, session.csrf):
-                return desk.bad_form(request, user, session.csrf)
-            assert data is not None
+            data = await posted(request, session, user)
+            if isinstance(data, Response):
+                return data
             role = role_of(user.role)
             if step not in ("acknowledge", "action", "assign", "link", "close") or (
                     step in ("assign", "link") and not role.manage):
@@ -359,28 +373,23 @@ class Desk:
 
         @router.get("/desk/pupils")
         async def pupil_list(request: Request, q: str = "") -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.pupils, "pupils")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).pupils:
-                return desk.refused(request, user, session.csrf, "pupils")
             found_pupils = pupils.find_pupils(desk.db, q)
             return desk.page(request, "pupils.html", user=user, csrf=session.csrf, pupils=found_pupils, q=q[:60],
                              imported=None, problem=None)
 
         @router.post("/desk/pupils/import")
         async def pupil_import(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.manage, "pupils import")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).manage:
-                return desk.refused(request, user, session.csrf, "pupils import")
-            data = await desk.form(request)
-            if not desk.csrf_ok(data, session.csrf):
-                return desk.bad_form(request, user, session.csrf)
-            assert data is not None
+            data = await posted(request, session, user)
+            if isinstance(data, Response):
+                return data
             upload = data.get("file")
             imported, problem = None, None
             if not isinstance(upload, UploadFile):
@@ -397,12 +406,10 @@ class Desk:
 
         @router.get("/desk/pupils/{pupil_id}")
         async def chronology(request: Request, pupil_id: str) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.pupils, f"pupil:{pupil_id[:20]}")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).pupils:
-                return desk.refused(request, user, session.csrf, f"pupil:{pupil_id[:20]}")
             child = pupils.pupil(desk.db, int(pupil_id)) if _number(pupil_id) else None
             if child is None:
                 return desk.page(request, "message.html", 404, user, session.csrf, title="No such pupil",
@@ -416,38 +423,31 @@ class Desk:
 
         @router.get("/desk/access-log")
         async def access_log(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.access_log, "access log")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).access_log:
-                return desk.refused(request, user, session.csrf, "access log")
             desk.accounts.log_access(user, "viewed", "access log", desk.clock())
             return desk.page(request, "access_log.html", user=user, csrf=session.csrf,
                              entries=desk.accounts.access_log(request.query_params.get("target") or None))
 
         @router.get("/desk/register")
         async def register(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.register, "register")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).register:
-                return desk.refused(request, user, session.csrf, "register")
             return desk.page(request, "register.html", user=user, csrf=session.csrf, **desk.register_values())
 
         @router.post("/desk/register/missing")
         async def missing(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.register, "register")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).register:
-                return desk.refused(request, user, session.csrf, "register")
-            data = await desk.form(request)
-            if not desk.csrf_ok(data, session.csrf):
-                return desk.bad_form(request, user, session.csrf)
-            assert data is not None
+            data = await posted(request, session, user)
+            if isinstance(data, Response):
+                return data
             upload = data.get("file")
             values = desk.register_values()
             if not isinstance(upload, UploadFile):
@@ -459,12 +459,10 @@ class Desk:
 
         @router.get("/desk/gaps")
         async def gap_page(request: Request) -> Response:
-            found = await signed_in(request)
+            found = await allowed(request, lambda role: role.gaps, "gaps")
             if isinstance(found, Response):
                 return found
             session, user = found
-            if not role_of(user.role).gaps:
-                return desk.refused(request, user, session.csrf, "gaps")
             groups = await asyncio.to_thread(gaps.gaps_by_topic, desk.db, desk.sections())
             return desk.page(request, "gaps.html", user=user, csrf=session.csrf, groups=groups)
 

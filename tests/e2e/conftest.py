@@ -168,9 +168,10 @@ def running_stack(tmp_path_factory, postgres_server, smtp_server, fake_slack, fa
         stack.stop(services)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, for the web chat's and the desk's browser tests."""
+    """Debian's Chromium, headless, for the web chat's and the desk's browser tests: one per test module, since
+    Playwright's synchronous API holds an event loop in this thread while it runs (asyncio.run then fails)."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.browser import CHROMIUM_ARGS, chromium_path
