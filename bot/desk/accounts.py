@@ -11,8 +11,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
@@ -24,7 +24,6 @@ from bot.records import AccessEntry, DeskSession, DeskUser
 from bot.settings import Settings
 
 HASHER = PasswordHasher()
-_DUMMY = HASHER.hash("a password nobody has")  # compared against for an unknown name, so it takes as long
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 MIN_PASSWORD = 12
 ISSUER = "Heatons policy desk"
@@ -127,7 +126,7 @@ class Accounts:
             user = session.scalars(select(DeskUser).where(DeskUser.username == username.strip().lower()[:60])
                                    .with_for_update()).first()
             if user is None:
-                _verify(_DUMMY, password)
+                _verify(_dummy_hash(), password)  # an unknown name takes as long as a known one
                 return SignIn("wrong")
             right = _verify(user.password_hash, password)  # always, so no answer comes sooner than another
             if user.locked_until and as_utc(user.locked_until) > now:
@@ -215,6 +214,11 @@ class Accounts:
             return list(session.scalars(query))
 
 
+@cache
+def _dummy_hash() -> str:
+    return HASHER.hash("a password nobody has")
+
+
 def _verify(hashed: str, password: str) -> bool:
     try:
         return HASHER.verify(hashed, password)
@@ -223,10 +227,14 @@ def _verify(hashed: str, password: str) -> bool:
 
 
 def new_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def provisioning_uri(secret: str, username: str) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
@@ -235,6 +243,8 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     code = (code or "").strip().replace(" ", "")
     if not secret or not SIX_DIGITS.fullmatch(code):
         return None
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // TOTP_STEP
     for candidate in (step, step - 1, step + 1):  # this step's code first, so it is never taken for the next one

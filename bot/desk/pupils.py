@@ -6,10 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
 from sqlalchemy import or_, select
 
 from bot.database import Database
@@ -78,12 +77,9 @@ def read_pupils_csv(data: bytes) -> tuple[list[dict], list[str]]:
             if any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 skipped.append(f"row {number}: no {'id' if not cell(id_column) else 'name'}")
             continue
-        born = None
-        if cell(dob_column):
-            parsed = dateparser.parse(cell(dob_column), settings={"DATE_ORDER": "DMY", "STRICT_PARSING": True})
-            if parsed is None:
-                skipped.append(f"row {number}: date of birth {cell(dob_column)[:20]!r} is not a date")
-            born = parsed.date() if parsed else None
+        born = written_day(cell(dob_column)) if cell(dob_column) else None
+        if cell(dob_column) and born is None:
+            skipped.append(f"row {number}: date of birth {cell(dob_column)[:20]!r} is not a date")
         rows.append({"mis_id": cell(id_column)[:40], "name": name[:120], "class_name": cell(class_column)[:40],
                      "date_of_birth": born})
     return rows, skipped
@@ -192,14 +188,23 @@ def _kind(incident: Incident) -> str:
     return BY_KEY[incident.category].label if incident.category in BY_KEY else incident.category
 
 
+DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %B %Y", "%d %b %Y")
+
+
+def written_day(text: str) -> date | None:
+    """A date as the date picker sends it (2026-11-27) or as a school writes it (27/11/2026, 27 November 2026);
+    None for anything else, an impossible date (31/02/2026) included."""
+    text = " ".join((text or "").split())[:40]
+    for form in DAY_FORMATS:
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    return None
+
+
 def parse_day(text: str, today: date) -> date | None:
-    """A date as a person types it (27/11/2026, 2026-11-27, yesterday); None if it is not one, or is in the future."""
-    text = (text or "").strip()[:40]
-    if not text:
-        return None
-    settings = {"DATE_ORDER": "DMY", "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12),
-                "PREFER_DATES_FROM": "past"}
-    parsed = dateparser.parse(text, settings=settings)
-    if parsed is None or parsed.date() > today:
-        return None
-    return parsed.date()
+    """A day up to `today` (also "today" and "yesterday"); None if it is not a date or is in the future."""
+    word = (text or "").strip().lower()
+    day = {"today": today, "yesterday": today - timedelta(days=1)}.get(word) or written_day(word)
+    return day if day is not None and day <= today else None

@@ -277,8 +277,7 @@ class Desk:
 
         # --- home
 
-        @router.get("/desk")
-        @router.get("/desk/")
+        @router.get("/desk/")  # FastAPI sends the address without its slash here
         async def home(request: Request) -> Response:
             found = await signed_in(request)
             if isinstance(found, Response):

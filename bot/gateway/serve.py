@@ -17,11 +17,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
+import types
 
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+# httpx imports its command-line tool on import, and with it rich and pygments (4 MiB resident the gateway never
+# uses); an empty module in its place makes httpx define its stand-in instead.
+sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
 
-from bot.settings import Settings
+import uvicorn  # noqa: E402
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
+
+from bot.settings import Settings  # noqa: E402
 
 log = logging.getLogger("bot.gateway.serve")
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.policy.corpus import Clause, Policy
 from bot.policy.lead import lead_for
-from bot.policy.retrieval import SearchResult
 from bot.policy.wording import STRENGTH_LABELS
+
+if TYPE_CHECKING:  # numpy and the retrieval stack stay out of processes that only word answers (the gateway's desk)
+    from bot.policy.retrieval import SearchResult
 
 
 @dataclass(frozen=True)
