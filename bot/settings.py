@@ -116,6 +116,8 @@ class Settings:
     URGENT_ESCALATE_MINUTES: int = _setting(
         15, "Minutes an URGENT report may stay unacknowledged before the escalation contacts are told.")
     REPORTS_PER_HOUR: int = _setting(5, "Reports one person may make in an hour; the next is refused and the DSL alerted.")
+    DESK_URL: str = _setting(
+        "", "The desk's address as staff reach it (https://.../desk/); notifications then link to the report there.")
     DESK_IDLE_MINUTES: int = _setting(20, "Minutes without a click after which a desk session ends (sign in again).")
     DESK_SESSION_HOURS: int = _setting(10, "Hours after signing in that a desk session ends, however busy.")
     DESK_LOCK_AFTER_FAILURES: int = _setting(

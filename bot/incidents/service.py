@@ -139,7 +139,7 @@ class IncidentService:
             if alerted is None:
                 people = [self.contacts.people[k] for k in self.contacts.urgent]
                 for message in notifications.messages_for(recent[-1], people, self.zone, "burst", at=now,
-                                                           count=len(recent)):
+                                                          desk_url=self.settings.DESK_URL, count=len(recent)):
                     session.add(message)
                 log.warning("%d reports within an hour from one person (latest %s): further reports refused, "
                             "the DSL alerted", len(recent), recent[-1].reference)
@@ -161,7 +161,7 @@ class IncidentService:
         session.flush()
         audit_chain.append(session, incident, f"{draft.reporter_name} ({draft.channel_user})", "created",
                            to_status="open")
-        for message in notifications.messages_for(incident, people, self.zone):
+        for message in notifications.messages_for(incident, people, self.zone, desk_url=self.settings.DESK_URL):
             session.add(message)
         return incident
 

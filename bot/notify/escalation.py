@@ -63,7 +63,7 @@ def escalate_due(db: database.Database, settings: Settings, contacts: Contacts, 
                 OutboxMessage.incident_id == incident.id, OutboxMessage.status == "failed")).all()
             reason = "undelivered" if failed else "unacknowledged"
             people = contacts.escalation(list(incident.routed_to))
-            for message in messages_for(incident, people, zone, reason, at=now,
+            for message in messages_for(incident, people, zone, reason, at=now, desk_url=settings.DESK_URL,
                                         minutes=settings.URGENT_ESCALATE_MINUTES,
                                         names=", ".join(dict.fromkeys(failed))):
                 session.add(message)

@@ -109,3 +109,19 @@ def test_an_unanswered_question_is_lost_alone_when_the_database_is_down(tmp_path
     except DatabaseUnavailable:
         pytest.fail("the answer must not fail because the gaps could not be kept")
     assert "minibus" not in caplog.text
+
+
+def test_with_the_desks_address_set_a_notice_links_to_the_report_there(tmp_path):
+    from bot.incidents.service import IncidentService
+    from bot.settings import Settings
+    from tests.support.incidents import draft
+
+    url = f"sqlite:///{tmp_path / 'links.sqlite3'}"
+    linked = IncidentService(Settings(DATABASE_URL=url, DESK_URL="https://assistant.norrisbank.example/desk/"))
+    incident = linked.get(linked.submit(draft(category="sexting", description="the words of the report"),
+                                        "link-1").reference)
+    page = f"https://assistant.norrisbank.example/desk/reports/{incident.reference}"
+    assert incident.notifications and all(page in n.body for n in incident.notifications)
+    assert all("the words of the report" not in n.body for n in incident.notifications)
+    plain = linked.get(IncidentService(Settings(DATABASE_URL=url)).submit(draft(category="sexting"), "link-2").reference)
+    assert all("/desk/" not in n.body and "policybot incidents show" in n.body for n in plain.notifications)
