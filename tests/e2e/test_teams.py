@@ -66,6 +66,25 @@ def replies(fake, conversation: str, after: int = 0, settle: float = 0.8) -> lis
         found = more
 
 
+def submits(calls: list[dict]) -> list[dict]:
+    """Every Action.Submit in the cards of these replies."""
+    found: list[dict] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit":
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for call in calls:
+        walk(call["body"].get("attachments") or [])
+    return found
+
+
 def said(call: dict) -> str:
     """Everything a reply shows: its text and its card."""
     body = call["body"]
@@ -204,6 +223,14 @@ def test_card_buttons_arrive_as_values_and_are_handled(running_stack, fake_micro
     saved = [f for f in all_feedback(open_database(running_stack.settings.database_url())) if f.channel == "teams"]
     assert [(f.channel_user, f.helpful, f.clauses) for f in saved] == [(f"teams:{TEAMS_TENANT}:aad-bea", True,
                                                                         ["D200 5.3"])]
+    no = next(a["data"] for a in submits(fake_microsoft.messages_to(conversation)) if a.get("title") == "👎 No")
+    assert no["question"] == "can I friend a parent?"  # carried to the desk's gaps with "No", without who asked
+    click = activity(fake_microsoft, person="bea", replyToId="another-card", value=no)
+    click.pop("text")
+    assert post(running_stack, fake_microsoft, click).status_code == 202
+    unhelpful = [f for f in all_feedback(open_database(running_stack.settings.database_url()))
+                 if f.channel == "teams" and not f.helpful]
+    assert [f.question for f in unhelpful] == ["can I friend a parent?"]
     quick = activity(fake_microsoft, person="bea", value={"action": "quick_reply", "payload": "/report_incident"})
     before = len(fake_microsoft.messages_to(conversation))
     assert post(running_stack, fake_microsoft, quick).status_code == 202

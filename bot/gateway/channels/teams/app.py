@@ -302,7 +302,8 @@ class TeamsChannel:
         person = str(SenderId.teams(tenant_of(activity), user_key(activity)))
         event = hashlib.sha256(f"{activity.conversation.id}|{activity.reply_to_id}|{person}".encode()).hexdigest()
         reply = await take_feedback(open_database(self.settings.database_url()), "teams", person, value.get("helpful"),
-                                    value.get("clauses"), f"teams:{event[:40]}")
+                                    value.get("clauses"), f"teams:{event[:40]}",
+                                    value["question"][:300] if isinstance(value.get("question"), str) else None)
         await self.send(activity, text_activity(reply.text))
 
     async def _on_acknowledge(self, activity: Activity, reference: str) -> None:

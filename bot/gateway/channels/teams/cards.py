@@ -48,6 +48,12 @@ def citation_line(citation: dict) -> str:
     return " · ".join(citation_parts(citation))
 
 
+def asked(message: BotMessage) -> dict:
+    """The question an answer answered, carried by its "No" button to the desk's gaps (never who asked)."""
+    question = (message.data or {}).get("question")
+    return {"question": question[:300]} if isinstance(question, str) and question else {}
+
+
 def answer_card(message: BotMessage) -> Attachment:
     body: list[dict] = [plain(message.text)]
     for notice in (message.data or {}).get("notices") or []:
@@ -60,7 +66,8 @@ def answer_card(message: BotMessage) -> Attachment:
         clauses = [c["label"] for c in message.citations]
         body.append(plain("Helpful?", isSubtle=True, size="Small"))
         body += action_sets([submit("👍 Yes", {ACTION: FEEDBACK, "helpful": True, "clauses": clauses}),
-                             submit("👎 No", {ACTION: FEEDBACK, "helpful": False, "clauses": clauses})])
+                             submit("👎 No", {ACTION: FEEDBACK, "helpful": False, "clauses": clauses,
+                                             **asked(message)})])
     # "Show full clause" opens the quoted clause inside the card: no round trip, nothing to lose.
     shows = [{"type": "Action.ShowCard", "title": f"Show full clause {c['label']}"[:80],
               "card": {"type": "AdaptiveCard", "version": CARD_VERSION,
