@@ -15,7 +15,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from bot.database import Database, Duplicate
 from bot.desk.access import ROLES, role_of
@@ -170,6 +170,9 @@ class Accounts:
     def start_session(self, user: DeskUser, stage: str, now: datetime, pending_secret: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
         with self.db.session() as session:
+            session.execute(delete(DeskSession).where(or_(  # sessions nobody came back to end here
+                DeskSession.last_seen_at < now - timedelta(minutes=self.settings.DESK_IDLE_MINUTES),
+                DeskSession.created_at < now - timedelta(hours=self.settings.DESK_SESSION_HOURS))))
             session.add(DeskSession(token_hash=_token_hash(token), user_id=user.id, stage=stage,
                                     csrf=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
                                     pending_secret=pending_secret))

@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot.records import AccessEntry, Incident
+from bot.records import AccessEntry, DeskSession, Incident
 from tests.desk.conftest import PASSWORD, csrf_of
 
 GET_PAGES = ("/desk/", "/desk/reports", "/desk/reports/INC-2026-0001", "/desk/pupils", "/desk/pupils/1",
@@ -185,6 +185,12 @@ def test_a_session_expires_after_inactivity_and_after_its_longest_life(desk, sch
         assert client.get("/desk/reports").status_code == 200
     desk.clock.advance(minutes=1)  # ten hours and a minute after signing in, however busy
     assert client.get("/desk/reports").status_code == 303
+    abandoned = desk.client()
+    desk.sign_in(abandoned, "hal.head")  # never comes back
+    desk.clock.advance(minutes=desk.settings.DESK_IDLE_MINUTES + 1)
+    desk.sign_in(client, "dee.dsl")  # a sign-in clears the sessions nobody came back to
+    with desk.accounts.db.session(read_only=True) as session:
+        assert [s.user_id for s in session.scalars(select(DeskSession))] == [desk.accounts.by_name("dee.dsl").id]
 
 
 def test_a_disabled_account_or_a_reset_second_factor_signs_out_at_once(desk, school):
