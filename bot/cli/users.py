@@ -8,14 +8,15 @@ import sys
 from pathlib import Path
 
 from bot.cli.incidents import refused
-from bot.database import open_database
 from bot.desk.access import ROLES
-from bot.desk.accounts import AccountProblem, Accounts
-from bot.records import utcnow
 from bot.settings import Settings
+
+# the account service (Argon2, the database) is imported when a `users` command runs, not by every policybot command
 
 
 def _password(args: argparse.Namespace) -> str:
+    from bot.desk.accounts import AccountProblem
+
     """From standard input with --password-stdin (one line), else asked twice without echo."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -26,14 +27,18 @@ def _password(args: argparse.Namespace) -> str:
 
 
 SWITCHES = {
-    "disable": (Accounts.disable, "is disabled and signed out everywhere."),
-    "enable": (Accounts.enable, "can sign in again."),
-    "reset-2fa": (Accounts.reset_second_factor, "sets up a new authenticator at their next sign-in (signed out now)."),
-    "unlock": (Accounts.unlock, "is unlocked."),
+    "disable": ("disable", "is disabled and signed out everywhere."),
+    "enable": ("enable", "can sign in again."),
+    "reset-2fa": ("reset_second_factor", "sets up a new authenticator at their next sign-in (signed out now)."),
+    "unlock": ("unlock", "is unlocked."),
 }
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database import open_database
+    from bot.desk.accounts import AccountProblem, Accounts
+    from bot.records import utcnow
+
     why_not = refused(settings)
     if why_not:
         print(why_not, file=sys.stderr)
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                       f"{u.display_name}")
         elif args.action in SWITCHES:
             change, said = SWITCHES[args.action]
-            change(accounts, args.username)
+            getattr(accounts, change)(args.username)
             print(f"{args.username} {said}")
         elif args.action == "password":
             accounts.set_password(args.username, _password(args))
@@ -70,11 +75,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _locked(user) -> bool:
     from bot.incidents.service import as_utc
+    from bot.records import utcnow
 
     return bool(user.locked_until and as_utc(user.locked_until) > utcnow())
 
 
 def run_pupils(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database import open_database
     from bot.desk.pupils import PupilImportProblem, import_pupils
 
     why_not = refused(settings)
