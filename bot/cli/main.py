@@ -7,16 +7,20 @@ import json
 import logging
 import sys
 
-from bot.cli import incidents as incident_cli
-from bot.cli import records as records_cli
-from bot.cli import register as register_cli
-from bot.cli import users as users_cli
-from bot.database import DatabaseUnavailable
-from bot.incidents.contacts import ContactsError
-from bot.messages import MessageProblem, clean_message
-from bot.policy.corpus import CorpusError
-from bot.roles import ROLES
-from bot.settings import Settings, describe, shown_value
+from bot.lean import skip_httpx_cli
+
+skip_httpx_cli()  # before the commands import httpx (bot/lean.py)
+
+from bot.cli import incidents as incident_cli  # noqa: E402
+from bot.cli import records as records_cli  # noqa: E402
+from bot.cli import register as register_cli  # noqa: E402
+from bot.cli import users as users_cli  # noqa: E402
+from bot.database import DatabaseUnavailable  # noqa: E402
+from bot.incidents.contacts import ContactsError  # noqa: E402
+from bot.messages import MessageProblem, clean_message  # noqa: E402
+from bot.policy.corpus import CorpusError  # noqa: E402
+from bot.roles import ROLES  # noqa: E402
+from bot.settings import Settings, describe, shown_value  # noqa: E402
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
-import types
 
-# httpx imports its command-line tool on import, and with it rich and pygments (4 MiB resident the gateway never
-# uses); an empty module in its place makes httpx define its stand-in instead.
-sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
+from bot.lean import skip_httpx_cli
+
+skip_httpx_cli()  # before uvicorn and the app import httpx (bot/lean.py)
 
 import uvicorn  # noqa: E402
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
