@@ -227,7 +227,9 @@ def test_card_buttons_arrive_as_values_and_are_handled(running_stack, fake_micro
     assert no["question"] == "can I friend a parent?"  # carried to the desk's gaps with "No", without who asked
     click = activity(fake_microsoft, person="bea", replyToId="another-card", value=no)
     click.pop("text")
+    before = len(fake_microsoft.messages_to(conversation))
     assert post(running_stack, fake_microsoft, click).status_code == 202
+    assert "Thank you for the feedback" in said(replies(fake_microsoft, conversation, before)[0])
     unhelpful = [f for f in all_feedback(open_database(running_stack.settings.database_url()))
                  if f.channel == "teams" and not f.helpful]
     assert [f.question for f in unhelpful] == ["can I friend a parent?"]
