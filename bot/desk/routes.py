@@ -165,6 +165,15 @@ class Desk:
                 return desk.refused(request, found[1], found[0].csrf, target)
             return found
 
+        async def allowed_form(request: Request, may: Callable[[Role], bool], target: str
+                               ) -> tuple[DeskSession, DeskUser, dict[str, Any]] | Response:
+            """`allowed`, then `posted`: the session and its form, or why not."""
+            found = await allowed(request, may, target)
+            if isinstance(found, Response):
+                return found
+            data = await posted(request, *found)
+            return data if isinstance(data, Response) else (*found, data)
+
         async def posted(request: Request, session: DeskSession, user: DeskUser) -> dict[str, Any] | Response:
             """The posted form when it carries this session's token; else the refusal page (nothing changes)."""
             data = await desk.form(request)
@@ -382,13 +391,10 @@ class Desk:
 
         @router.post("/desk/pupils/import")
         async def pupil_import(request: Request) -> Response:
-            found = await allowed(request, lambda role: role.manage, "pupils import")
-            if isinstance(found, Response):
-                return found
-            session, user = found
-            data = await posted(request, session, user)
-            if isinstance(data, Response):
-                return data
+            form = await allowed_form(request, lambda role: role.manage, "pupils import")
+            if isinstance(form, Response):
+                return form
+            session, user, data = form
             upload = data.get("file")
             imported, problem = None, None
             if not isinstance(upload, UploadFile):
@@ -440,13 +446,10 @@ class Desk:
 
         @router.post("/desk/register/missing")
         async def missing(request: Request) -> Response:
-            found = await allowed(request, lambda role: role.register, "register")
-            if isinstance(found, Response):
-                return found
-            session, user = found
-            data = await posted(request, session, user)
-            if isinstance(data, Response):
-                return data
+            form = await allowed_form(request, lambda role: role.register, "register")
+            if isinstance(form, Response):
+                return form
+            session, user, data = form
             upload = data.get("file")
             values = desk.register_values()
             if not isinstance(upload, UploadFile):
