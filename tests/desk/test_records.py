@@ -125,3 +125,23 @@ def test_with_the_desks_address_set_a_notice_links_to_the_report_there(tmp_path)
     assert all("the words of the report" not in n.body for n in incident.notifications)
     plain = linked.get(IncidentService(Settings(DATABASE_URL=url)).submit(draft(category="sexting"), "link-2").reference)
     assert all("/desk/" not in n.body and "policybot incidents show" in n.body for n in plain.notifications)
+
+
+def test_the_register_page_lists_who_on_an_uploaded_staff_list_has_not_acknowledged(desk):
+    from bot.induction.service import InductionService
+    from tests.support.induction import acknowledged
+
+    acknowledged(InductionService(desk.settings), "slack:T1:U1", "Jo Smith")
+    desk.add("eve.esafety", "e_safety")
+    client = desk.client()
+    desk.sign_in(client, "eve.esafety")
+    page = client.get("/desk/register")
+    assert "Jo Smith" in page.text
+    staff = b"name,email\nJo Smith,jo@school.example\nAli Khan,ali@school.example\n"
+    response = client.post("/desk/register/missing", data={"csrf": csrf_of(page)},
+                           files={"file": ("staff.csv", staff, "text/csv")})
+    assert response.status_code == 200 and "Ali Khan: no acknowledgement" in response.text
+    assert "Jo Smith:" not in response.text
+    response = client.post("/desk/register/missing", data={"csrf": csrf_of(page)},
+                           files={"file": ("staff.csv", b"email\nx@y\n", "text/csv")})
+    assert response.status_code == 422 and "needs a &#39;name&#39; column" in response.text
