@@ -255,13 +255,18 @@ class IncidentService:
             raise IncidentNotFound(f"No report with reference {reference!r}.")
         return incident
 
+    def _changeable(self, session: Session, reference: str) -> Incident:
+        """The report, locked, if it is not closed: a closed report takes no more actions, assignments or links."""
+        incident = self._locked(session, reference)
+        if incident.status == "closed":
+            raise StatusChangeRefused(f"{incident.reference} is closed.")
+        return incident
+
     def record_action(self, reference: str, taken_on: date, taken_by: str, text: str, actor: str) -> None:
         """An action taken on a report (what, on which day, by whom): kept for good, and in the audit trail."""
         self.prepare()
         with self.db.session() as session:
-            incident = self._locked(session, reference)
-            if incident.status == "closed":
-                raise StatusChangeRefused(f"{incident.reference} is closed.")
+            incident = self._changeable(session, reference)
             session.add(ReportAction(incident_id=incident.id, taken_on=taken_on, taken_by=taken_by, text=text,
                                      recorded_at=utcnow(), recorded_by=actor))
             incident.updated_at = utcnow()
@@ -272,9 +277,7 @@ class IncidentService:
         """Who is looking after a report now (a desk username; None: nobody), with an audit entry."""
         self.prepare()
         with self.db.session() as session:
-            incident = self._locked(session, reference)
-            if incident.status == "closed":
-                raise StatusChangeRefused(f"{incident.reference} is closed.")
+            incident = self._changeable(session, reference)
             if incident.assigned_to == username:
                 raise StatusChangeRefused(f"{incident.reference} is already assigned to {username or 'nobody'}.")
             incident.assigned_to, incident.updated_at = username, utcnow()
@@ -284,9 +287,7 @@ class IncidentService:
         """Link a report to a pupil, so it appears in their chronology; with an audit entry."""
         self.prepare()
         with self.db.session() as session:
-            incident = self._locked(session, reference)
-            if incident.status == "closed":
-                raise StatusChangeRefused(f"{incident.reference} is closed.")
+            incident = self._changeable(session, reference)
             pupil = session.get(Pupil, pupil_id)
             if pupil is None:
                 raise IncidentNotFound("No such pupil.")
