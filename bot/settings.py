@@ -62,6 +62,9 @@ class Settings:
     RETRIEVAL_PRECISION: str = _setting(
         "float32", "How the retrieval encoder answers: float32 (exactly as trained) or int8 (feed-forward weights in 8 "
                    "bits: 1.5 ms faster a question, answers differ on about 1 question in 100); the triage is always float32.")
+    ENCODER_THREADS: int = _setting(
+        2, "Threads that encode one question for retrieval (ONNX Runtime); 2 uses both cores of a two-core machine "
+           "(about 4 ms a question instead of 5), 1 keeps each action-server worker to one core.")
     SESSION_SECRET: str = _setting(
         "", "Key that signs web conversation ids; when empty, one is made once and kept in Redis (restarts keep it).")
     WEB_CONVERSATION_IDLE_MINUTES: float = _setting(
@@ -173,6 +176,8 @@ class Settings:
             raise SystemExit("SCHOOL_DAY_START, SCHOOL_LUNCH_TIME and SCHOOL_DAY_END must be in that order")
         if self.RETRIEVAL_PRECISION not in ("int8", "float32"):
             raise SystemExit(f"Setting RETRIEVAL_PRECISION={self.RETRIEVAL_PRECISION!r} must be int8 or float32")
+        if not 1 <= self.ENCODER_THREADS <= 64:
+            raise SystemExit(f"Setting ENCODER_THREADS={self.ENCODER_THREADS!r} must be a whole number from 1 to 64")
 
     def slack_mode(self) -> str | None:
         """"socket", "http" or None (Slack off), from which Slack settings are present."""

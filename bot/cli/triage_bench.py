@@ -2,7 +2,8 @@
 
 - on tests/safeguarding/labelled.yml, labelled_fresh.yml and labelled_unseen.yml, each written separately
   from the prototypes and from each other (never trained on), beside the frozen-vector baseline;
-- false alarms on ordinary policy questions: the team's own tests/policy/questions.yml and the
+- false alarms on ordinary policy questions: the team's own tests/policy/questions.yml, the held-out
+  tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and the
   independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
 """
 
@@ -23,14 +24,16 @@ from bot.settings import ROOT, Settings
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
+ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
 
 def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
     """(question, role, expected clause numbers) per set; dev follow-ups are skipped (they need their first)."""
-    own = yaml.safe_load(OWN.read_text(encoding="utf-8"))
-    sets = {"own questions": [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]]) for q in own]}
+    sets = {name: [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]])
+                   for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+            for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN))}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])

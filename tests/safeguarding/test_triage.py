@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from bot.safeguarding.evaluation import load_labelled, score
 from bot.safeguarding.triage import fine_tuned_triage
@@ -56,3 +57,13 @@ def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
     for kind, floor in floors.items():
         assert figures.kind(kind).advised >= floor, kind
     assert figures.false_alarms <= false_alarms
+
+
+def test_ordinary_questions_held_out_are_rarely_flagged(triage):
+    """Questions that share words with concerns (photos, messages, "kill time", the school's reputation) but are
+    none, written from the policy alone and never trained on: `make bench` measured 2 of 160 flagged (0.013)."""
+    questions = yaml.safe_load((ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml").read_text(encoding="utf-8"))
+    assert len(questions) >= 150
+    flagged = [q["q"] for q, v in zip(questions, triage.check_many([q["q"] for q in questions]), strict=True)
+               if v.concern]
+    assert len(flagged) / len(questions) <= 0.03, flagged
