@@ -108,6 +108,9 @@ def print_followups(assistant: PolicyAssistant) -> None:
     print("|-----------------------------------------------------------------|-------")
     print(f"| follow-ups right (tests/policy/questions_followups.yml, {len(rows)})     | "
           f"{followups_right(assistant, rows):.3f}")
+    fresh = load_followups(ROOT / "tests" / "policy" / "questions_followups_fresh.yml")
+    print(f"| follow-ups right (questions_followups_fresh.yml, {len(fresh)}; held-out half) | "
+          f"{followups_right(assistant, fresh):.3f} ({followups_right(assistant, fresh[1::2]):.3f})")
     print(f"| short questions right after an unrelated one (team's sets)      | {after}/{n} "
           f"(on their own: {alone}/{n})\n")
 

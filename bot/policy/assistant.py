@@ -100,6 +100,8 @@ class PolicyAssistant:
         cannot answer alone is read with the previous question when it points back ("does that apply to TAs?",
         "why?") or is three words or fewer ("who to?"). An unrelated short question ("when is the next INSET
         day?") is never answered from the question before it."""
+        if previous and len(text.split()) <= followups.SHORT and self.index.beyond_policies(followups.topic_of(text)):
+            return text, self.ask(text, role)  # "and what about the uniform?": a new subject no policy answers
         question = followups.resolve(text, previous)
         alone = self.ask(question, role)
         if not previous or question != text or len(text.split()) > followups.SHORT:

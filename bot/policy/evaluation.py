@@ -84,9 +84,16 @@ def _top(answer) -> str | None:
 
 
 def followups_right(assistant, rows: list[FollowUp]) -> float:
-    """hit@1 of follow-ups read after their first question (PolicyAssistant.ask_after)."""
-    right = sum(_top(assistant.ask_after(r.question, r.first, r.role)[1]) in r.expect for r in rows)
-    return right / max(len(rows), 1)
+    """Follow-ups read after their first question (PolicyAssistant.ask_after) answered right: the top clause is
+    one expected (or one of its items: "D200 10.1.S" for "D200 10.1"), or, when none is, the reply is "not
+    covered"."""
+    def right(row: FollowUp) -> bool:
+        top = _top(assistant.ask_after(row.question, row.first, row.role)[1])
+        if not row.expect:
+            return top is None
+        return top is not None and any(top == e or top.startswith(e + ".") for e in row.expect)
+
+    return sum(right(r) for r in rows) / max(len(rows), 1)
 
 
 def short_after_unrelated(assistant, questions: list[Labelled], words: int, seed: int = 7) -> tuple[int, int, int]:

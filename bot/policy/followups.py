@@ -32,6 +32,12 @@ def leans_on(text: str) -> bool:
     return len(text.split()) <= SHORT and bool(_BACK.search(text))
 
 
+def topic_of(text: str) -> str:
+    """What a short message asks about, without its leaning-back opening ("and what about the uniform?": "the
+    uniform?")."""
+    return (_LEAD.sub("", text, count=1).strip() or text) if is_followup(text) else text
+
+
 def with_context(text: str, previous: str) -> str:
     """A short message read together with the question before it."""
     return f"{previous.rstrip('?.! ')}: {text}"

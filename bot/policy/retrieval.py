@@ -40,6 +40,12 @@ class Weights:
     not_covered: float = 2.5  # taken off a clause per point that a question its policy does not answer is closer
 
 
+# How much closer to an unanswered question than to any clause a short follow-up must be to be answered on its
+# own, not in the light of the question before it. Chosen on the team's follow-up sets (half of
+# tests/policy/questions_followups_fresh.yml and questions_followups.yml); the other half is held out.
+BEYOND_BY = 0.15
+
+
 @dataclass(frozen=True)
 class Hit:
     clause: Clause
@@ -158,6 +164,14 @@ class PolicyIndex:
         if role in self.audience_mask:
             combined = combined + w.role_bonus * self.audience_mask[role] - w.role_mismatch * self.other_audience[role]
         return combined, dense, keyword, similarity
+
+    def beyond_policies(self, text: str) -> bool:
+        """Is `text` about something the policies do not answer: closer, by BEYOND_BY or more, to one of the
+        questions a policy says it does not answer ("what about the uniform?") than to any passage of a clause?"""
+        if self.unanswered is None:
+            return False
+        vector = self.encoder.encode([self.glossary.expand(text)])[0]
+        return float(np.max(self.unanswered @ vector)) - float(np.max(self.vectors @ vector)) >= BEYOND_BY
 
     def naming(self, question: str) -> list[Hit]:
         """Clauses that name a person the question names ("who's Matt Codling?"), best first."""
