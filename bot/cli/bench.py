@@ -97,7 +97,7 @@ def print_cross_group(assistant: PolicyAssistant) -> None:
 
 def print_followups(assistant: PolicyAssistant) -> None:
     """Follow-ups read after their first question, and short questions after an unrelated one."""
-    from bot.policy.evaluation import followups_right, load_followups, short_after_unrelated
+    from bot.policy.evaluation import boundary, followups_right, load_followups, short_after_unrelated
     from bot.policy.followups import SHORT
 
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups.yml")
@@ -113,6 +113,11 @@ def print_followups(assistant: PolicyAssistant) -> None:
           f"{followups_right(assistant, fresh):.3f} ({followups_right(assistant, fresh[1::2]):.3f})")
     print(f"| short questions right after an unrelated one (team's sets)      | {after}/{n} "
           f"(on their own: {alone}/{n})\n")
+    refused, uncovered, right, wrongly, covered = boundary(
+        assistant, load_questions(ROOT / "tests" / "policy" / "questions_boundary.yml"))
+    print("Questions near the policy's edge (tests/policy/questions_boundary.yml, written fresh, never tuned on)")
+    print(f"| not covered refused {refused}/{uncovered} ({refused / max(uncovered, 1):.3f}) | covered: right clause first "
+          f"{right}/{covered} ({right / max(covered, 1):.3f}), refused {wrongly}/{covered}\n")
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -112,3 +112,18 @@ def short_after_unrelated(assistant, questions: list[Labelled], words: int, seed
         after += right(q, previous)
         alone += right(q, None)
     return after, alone, len(short)
+
+
+def boundary(assistant, questions: list[Labelled]) -> tuple[int, int, int, int, int]:
+    """Questions answered as users get them (PolicyAssistant.ask): (not covered refused, not covered, covered
+    answered with a right clause first, covered refused, covered)."""
+    refused = right = wrongly = 0
+    for q in questions:
+        top = _top(assistant.ask(q.question, q.role))
+        if not q.expect:
+            refused += top is None
+        else:
+            right += top is not None and any(top == e or top.startswith(e + ".") for e in q.expect)
+            wrongly += top is None
+    uncovered = sum(1 for q in questions if not q.expect)
+    return refused, uncovered, right, wrongly, len(questions) - uncovered
