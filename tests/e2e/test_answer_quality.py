@@ -1,7 +1,7 @@
 """Answer quality through /api/chat on the real stack, guarding the figures `make bench` reports
 (measured 2026-11 with the fine-tuned retrieval encoder and Rasa's logistic-regression intents: own questions
 hit@1 0.885, hit@3 0.967, not covered refused 0.952, wrongly refused 0.000; dev set hit@1 0.868, hit@3 0.914, not
-covered refused 0.800, wrongly refused 0.030, follow-ups 0.500, no report started).
+covered refused 0.825, wrongly refused 0.030, follow-ups 0.500, no report started).
 
 The independent set in ../shared/eval is measured here, never tuned on; the floors are the figures the
 bench printed, less 0.02, so a change that makes answers worse for people fails. Follow-ups are 20 questions, so
@@ -20,7 +20,7 @@ from tests.support.paths import ROOT
 pytestmark = pytest.mark.stack
 FLOORS = {  # set: (hit@1, hit@3, not covered refused, wrongly refused at most, follow-ups, reports started at most)
     "own questions": (0.865, 0.947, 0.90, 0.02, None, 0),
-    "dev set (independent)": (0.848, 0.894, 0.78, 0.05, 0.45, 0),
+    "dev set (independent)": (0.848, 0.894, 0.80, 0.05, 0.45, 0),
 }
 
 
