@@ -13,7 +13,7 @@ from bot.settings import ROOT
 @pytest.mark.model
 def test_questions_near_the_edge_do_not_get_worse(real_encoder):
     """tests/policy/questions_boundary.yml: 80 questions the policy does not answer, 40 it does. Measured 2026-11:
-    60 of 80 refused (50 before 220 more unanswered questions, written separately from the policy text, joined
+    60 of 80 refused (50 before 219 more unanswered questions, written separately from the policy text, joined
     D200_social_media.not_covered.yml), 34 of 40 answered with a right clause first, 1 refused. Floors: the
     figures less one or two questions."""
     assistant = PolicyAssistant(encoder=real_encoder)

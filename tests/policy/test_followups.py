@@ -68,9 +68,9 @@ def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder)
 
 @pytest.mark.model
 def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
-    """tests/policy/questions_followups_fresh.yml: 120 pairs written from the policy alone, 16 of them follow-ups
-    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 89 of 120 right (0.742), 44 of
-    the 60 held-out rows (0.733); 85 and 43 before a follow-up about something no policy answers was kept apart
+    """tests/policy/questions_followups_fresh.yml: 112 pairs written from the policy alone, 16 of them follow-ups
+    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 84 of 112 right (0.750), 41 of
+    the 56 held-out rows (0.732); 80 and 40 before a follow-up about something no policy answers was kept apart
     from its first question. Floors: the figures less 0.02."""
     from bot.policy.assistant import PolicyAssistant
     from bot.policy.evaluation import followups_right, load_followups
@@ -78,7 +78,7 @@ def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
 
     assistant = PolicyAssistant(encoder=real_encoder)
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups_fresh.yml")
-    assert len(rows) == 120
-    assert followups_right(assistant, rows) >= 0.722
-    assert followups_right(assistant, rows[1::2]) >= 0.713
+    assert len(rows) == 112
+    assert followups_right(assistant, rows) >= 0.73
+    assert followups_right(assistant, rows[1::2]) >= 0.712
     assert followups_right(assistant, [r for r in rows if not r.expect]) >= 0.75  # 13 of 16 refused
