@@ -83,17 +83,20 @@ def _top(answer) -> str | None:
     return next(iter(answer.cited()), None)
 
 
+def _answers(top: str | None, expect) -> bool:
+    """Is `top` (the first clause cited, None for "not covered") a right answer: one of the clauses expected or one
+    of its items ("D200 10.1.S" for "D200 10.1"), or "not covered" when none is expected?"""
+    if not expect:
+        return top is None
+    return top is not None and any(top == e or top.startswith(e + ".") for e in expect)
+
+
 def followups_right(assistant, rows: list[FollowUp]) -> float:
     """Follow-ups read after their first question (PolicyAssistant.ask_after) answered right: the top clause is
     one expected (or one of its items: "D200 10.1.S" for "D200 10.1"), or, when none is, the reply is "not
     covered"."""
-    def right(row: FollowUp) -> bool:
-        top = _top(assistant.ask_after(row.question, row.first, row.role)[1])
-        if not row.expect:
-            return top is None
-        return top is not None and any(top == e or top.startswith(e + ".") for e in row.expect)
-
-    return sum(right(r) for r in rows) / max(len(rows), 1)
+    right = sum(_answers(_top(assistant.ask_after(r.question, r.first, r.role)[1]), r.expect) for r in rows)
+    return right / max(len(rows), 1)
 
 
 def short_after_unrelated(assistant, questions: list[Labelled], words: int, seed: int = 7) -> tuple[int, int, int]:
@@ -123,7 +126,7 @@ def boundary(assistant, questions: list[Labelled]) -> tuple[int, int, int, int, 
         if not q.expect:
             refused += top is None
         else:
-            right += top is not None and any(top == e or top.startswith(e + ".") for e in q.expect)
+            right += _answers(top, q.expect)
             wrongly += top is None
     uncovered = sum(1 for q in questions if not q.expect)
     return refused, uncovered, right, wrongly, len(questions) - uncovered
