@@ -40,8 +40,10 @@ class Triaged:
 
 def _verdict(text: str) -> Verdict:
     try:
-        settings = shared_assistant().settings
-        triage = shared_triage(settings.path(settings.TRIAGE_MODEL_DIR))
+        assistant = shared_assistant()
+        settings = assistant.settings
+        triage = shared_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder,
+                               settings.path(settings.INDEX_CACHE_DIR))
         return triage.check(text)
     except Exception:  # the model must never be why a child at risk is missed: fall back to the cue words
         log.exception("safeguarding triage failed; using cue words only")

@@ -49,11 +49,13 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(f"retrieval encoder fine-tuned on the phrasings (cached in {settings.path(settings.RETRIEVAL_MODEL_DIR)}; "
           "retrained only when they change)")
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
-    from bot.safeguarding.triage import fine_tuned_triage, load_prototypes
+    from bot.safeguarding.triage import load_prototypes, running_triage
 
     prototypes = load_prototypes()
-    fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
-    print(f"safeguarding triage fine-tuned on {len(prototypes)} prototypes (cached; retrained only when they change)")
+    running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR),
+                   prototypes)
+    print(f"safeguarding triage fine-tuned on {len(prototypes)} prototypes, with a second reader over the retrieval "
+          "encoder (both cached; retrained only when they change)")
     return 0
 
 

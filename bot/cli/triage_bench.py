@@ -3,7 +3,8 @@
 - on tests/safeguarding/labelled.yml, labelled_fresh.yml and labelled_unseen.yml, each written separately
   from the prototypes and from each other (never trained on), beside the frozen-vector baseline;
 - false alarms on ordinary policy questions: the team's own tests/policy/questions.yml, the held-out
-  tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and the
+  tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and
+  ordinary_fresh.yml (every section, as staff, parents and pupils ask), and the
   independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
 """
 
@@ -18,13 +19,14 @@ from bot.policy.assistant import PolicyAssistant
 from bot.policy.embeddings import Encoder
 from bot.safeguarding.answers import gives_way
 from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
-from bot.safeguarding.triage import Triage, fine_tuned_triage, frozen_triage, load_prototypes
+from bot.safeguarding.triage import Triage, averaged, fine_tuned_triage, frozen_triage, load_prototypes
 from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
+ORDINARY_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_fresh.yml"  # every section, as people ask; never trained on
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
@@ -33,7 +35,8 @@ def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
     """(question, role, expected clause numbers) per set; dev follow-ups are skipped (they need their first)."""
     sets = {name: [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]])
                    for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
-            for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN))}
+            for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN),
+                               ("ordinary, fresh", ORDINARY_FRESH))}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])
@@ -69,12 +72,16 @@ def print_triage(encoder: Encoder) -> None:
     cache = settings.path(settings.INDEX_CACHE_DIR)
     prototypes = load_prototypes()
     started = time.perf_counter()
-    triage = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
+    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
     load_s = time.perf_counter() - started
-    models = {"fine-tuned (runs)": triage, "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
+    reader = frozen_triage(assistant.encoder, prototypes, cache)
+    triage = averaged(tuned, reader)
+    models = {"averaged (runs)": triage, "fine-tuned alone": tuned, "retrieval reader": reader,
+              "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (loaded or trained in "
-          f"{load_s:.1f} s), beside the baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
+          f"{load_s:.1f} s) averaged with a classifier over the retrieval encoder's vectors, each alone, and the "
+          "baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
           "covers the kind (danger and disclosure advice both carry 999, the DSL and what to do when a child "

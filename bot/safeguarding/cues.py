@@ -44,7 +44,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"shouts|screams|drinks|is drunk)|secret (game|touch\w*)|disclos\w*|told me (that )?(her|his|their) "
         r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
     "sexual_images": re.compile(
-        r"\b(nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
+        r"\b(porn\w*|x-?rated|nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
         r"indecent|explicit (image|photo|pic|picture|video)s?|private (pics?|photos?|pictures?)|"
         r"pics? of (my|her|his) (body|privates|bum|boobs)|send (me )?(a )?(pic|photo|picture)s? of (yourself|you|ur)|"
         r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"
@@ -67,7 +67,12 @@ MEETING = re.compile(
     rf"\b(meet|meeting|meets|met up|meet up|meeting up)\b.{{0,60}}\b({PLACES_ONLINE})\b|"
     rf"\b({PLACES_ONLINE})\b.{{0,60}}\b(meet|meeting|meet up|meeting up)\b(?! (the|our) (rules|policy|standards))",
     re.I)
-DECISIVE: dict[str, re.Pattern[str]] = {"danger": MEETING, "sexual_images": CUES["sexual_images"]}
+# Pornography is a cue (the model decides), not decisive: a child who saw it on a school computer is blocked content
+# (section 7) as often as images passed around.
+DECISIVE: dict[str, re.Pattern[str]] = {
+    "danger": MEETING,
+    "sexual_images": re.compile(CUES["sexual_images"].pattern.replace(r"porn\w*|x-?rated|", ""), re.I),
+}
 ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lessons?|curriculum|training|"
                       r"hypothetically|in general|say about)\b", re.I)
 

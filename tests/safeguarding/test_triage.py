@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.safeguarding.evaluation import load_labelled, score
-from bot.safeguarding.triage import fine_tuned_triage
+from bot.safeguarding.triage import running_triage
 from bot.settings import Settings
 from tests.support.paths import ROOT
 
@@ -24,7 +24,11 @@ UNREHEARSED = [  # the messages that were handled unsafely before the triage exi
 
 @pytest.fixture(scope="module")
 def triage():
-    return fine_tuned_triage(Settings().path(Settings().TRIAGE_MODEL_DIR))
+    from bot.policy.assistant import PolicyAssistant
+
+    settings = Settings()
+    return running_triage(settings.path(settings.TRIAGE_MODEL_DIR), PolicyAssistant(settings).encoder,
+                          settings.path(settings.INDEX_CACHE_DIR))
 
 
 @pytest.mark.parametrize("text, kind", UNREHEARSED)
@@ -39,10 +43,10 @@ def test_ordinary_messages_are_not_concerns(triage, text):
     assert not triage.check(text).concern
 
 
-FLOORS = {  # what `make bench` reported (advice covering the kind, as users see it, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.961}, 0.102),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.955, "bullying": 0.83}, 0.177),
-    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.958}, 0.22),
+FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.084),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.88}, 0.134),
+    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.193),
 }
 
 
@@ -59,11 +63,17 @@ def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
     assert figures.false_alarms <= false_alarms
 
 
-def test_ordinary_questions_held_out_are_rarely_flagged(triage):
-    """Questions that share words with concerns (photos, messages, "kill time", the school's reputation) but are
-    none, written from the policy alone and never trained on: `make bench` measured 2 of 160 flagged (0.013)."""
-    questions = yaml.safe_load((ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.006)])
+def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
+    """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
+    words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml covers every
+    section as staff, parents and pupils ask. Danger or disclosure advice, or bullying or images guidance on a
+    question answered outside section 8 or 9, as `make bench` counts them (0 of 160; 1 of 166): within 0.02 of
+    that, and under the target of 0.03."""
+    from bot.cli.triage_bench import false_alarms, ordinary_questions
+    from bot.policy.assistant import PolicyAssistant
+
+    questions = ordinary_questions()["ordinary, held out" if name == "ordinary_unseen.yml" else "ordinary, fresh"]
     assert len(questions) >= 150
-    flagged = [q["q"] for q, v in zip(questions, triage.check_many([q["q"] for q in questions]), strict=True)
-               if v.concern]
-    assert len(flagged) / len(questions) <= 0.03, flagged
+    _, urgent, off = false_alarms(triage, PolicyAssistant(), questions)
+    assert urgent + off <= min(measured + 0.02, 0.03)
