@@ -44,7 +44,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"shouts|screams|drinks|is drunk)|secret (game|touch\w*)|disclos\w*|told me (that )?(her|his|their) "
         r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
     "sexual_images": re.compile(
-        r"\b(porn\w*|x-?rated|nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
+        r"\b(porn\w*|x-?rated|"
+        r"nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
         r"indecent|explicit (image|photo|pic|picture|video)s?|private (pics?|photos?|pictures?)|"
         r"pics? of (my|her|his) (body|privates|bum|boobs)|send (me )?(a )?(pic|photo|picture)s? of (yourself|you|ur)|"
         r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"

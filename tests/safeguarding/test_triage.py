@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from bot.safeguarding.evaluation import load_labelled, score
 from bot.safeguarding.triage import running_triage
