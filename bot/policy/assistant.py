@@ -96,10 +96,11 @@ class PolicyAssistant:
         """A message in a conversation, and the question it was answered as. A follow-up ("what about parents?")
         is the question it stands for. Another short message is answered on its own unless the question before
         it helps: read together, they may pick among the clauses the message finds on its own ("will the police
-        be involved?" after a question about a nude picture: 9.1 rather than 8.9), and a message the policy
-        cannot answer alone is read with the previous question when it points back ("does that apply to TAs?",
-        "why?") or is three words or fewer ("who to?"). An unrelated short question ("when is the next INSET
-        day?") is never answered from the question before it."""
+        be involved?" after a question about a nude picture: 9.1 rather than 8.9), a message whose pronoun stands
+        for something said before is answered as read together whenever that finds a clause ("who do I report it
+        to?"), and a message the policy cannot answer alone is read with the previous question when it points
+        back ("does that apply to TAs?", "why?") or is three words or fewer ("who to?"). An unrelated short
+        question ("when is the next INSET day?") is never answered from the question before it."""
         if previous and len(text.split()) <= followups.SHORT and self.index.beyond_policies(followups.topic_of(text)):
             return text, self.ask(text, role)  # "and what about the uniform?": a new subject no policy answers
         question = followups.resolve(text, previous)
@@ -112,7 +113,7 @@ class PolicyAssistant:
         context = followups.with_context(text, previous)
         together = self.ask(context, role)
         theirs = together.cited()
-        if theirs and (not mine or theirs[0] in mine):
+        if theirs and (not mine or theirs[0] in mine or followups.points_back(text)):
             return context, together
         return question, alone
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.policy.followups import is_followup, leans_on, resolve
+from bot.policy.followups import is_followup, leans_on, points_back, resolve
 
 
 @pytest.mark.parametrize(
@@ -10,6 +10,9 @@ from bot.policy.followups import is_followup, leans_on, resolve
         ("can I friend a parent?", "and ex-pupils?", "can I friend ex-pupils?"),
         ("Can pupils post about the school?", "what about parents?", "Can parents post about the school?"),
         ("Can I use social media in lessons?", "and at lunchtime?", "Can I use social media in lessons at lunchtime?"),
+        ("Can I add my child's teacher on Facebook?", "what about the head?", "Can I add the head on Facebook?"),
+        ("Who's the network manager?", "and the headteacher?", "Who's the headteacher?"),
+        ("Does the policy apply to TAs?", "and volunteers?", "Does the policy apply to volunteers?"),
     ],
 )
 def test_followups_are_read_with_the_previous_question(previous, followup, expected):
@@ -31,6 +34,15 @@ def test_short_messages_that_point_back_are_recognised(followup):
     assert leans_on(followup)
 
 
+@pytest.mark.parametrize("text, pointing", [
+    ("who do I report it to?", True), ("what could happen to him?", True), ("do I tell them?", True),
+    ("is it ok to post photos?", False), ("who wrote this policy?", False), ("does the policy say it's fair?", False),
+    ("can I friend a parent?", False),
+])
+def test_a_pronoun_that_stands_for_something_said_before(text, pointing):
+    assert points_back(text) is pointing
+
+
 def test_a_short_new_question_without_a_pointer_stands_alone():
     assert resolve("is tiktok allowed at school?", "can I friend a pupil?") == "is tiktok allowed at school?"
     assert not leans_on("is tiktok allowed at school?")
@@ -50,9 +62,10 @@ def test_a_short_message_is_read_with_the_question_before_it_only_when_that_help
 @pytest.mark.model
 def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder):
     """tests/policy/questions_followups.yml: 65 first questions and follow-ups written from the policy alone.
-    Measured 2026-11: 0.800 of follow-ups right; of 114 short questions from the team's sets asked right after
-    an unrelated one, 100 answered right (102 on their own; 74 with the previous rule, which read any short
-    message the policy could not answer with the question before it). Floors: the figures less 0.02."""
+    Measured 2026-11: 0.769 of follow-ups right (0.800 before a message whose pronoun points back was answered as
+    read with the question before it: 2 of these 65 went wrong, 8 of the 112 fresh pairs below went right); of
+    114 short questions from the team's sets asked right after an unrelated one, 104 answered right (103 on their
+    own). Floors: the figures less 0.02."""
     from bot.policy.assistant import PolicyAssistant
     from bot.policy.evaluation import followups_right, load_followups, load_questions, short_after_unrelated
     from bot.policy.followups import SHORT
@@ -60,7 +73,7 @@ def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder)
 
     assistant = PolicyAssistant(encoder=real_encoder)
     folder = ROOT / "tests" / "policy"
-    assert followups_right(assistant, load_followups(folder / "questions_followups.yml")) >= 0.78
+    assert followups_right(assistant, load_followups(folder / "questions_followups.yml")) >= 0.749
     questions = load_questions(folder / "questions.yml") + load_questions(folder / "questions_tuning.yml")
     after, alone, n = short_after_unrelated(assistant, questions, SHORT)
     assert n >= 100 and after / n >= alone / n - 0.04
@@ -69,9 +82,10 @@ def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder)
 @pytest.mark.model
 def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
     """tests/policy/questions_followups_fresh.yml: 112 pairs written from the policy alone, 16 of them follow-ups
-    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 84 of 112 right (0.750), 41 of
-    the 56 held-out rows (0.732); 80 and 40 before a follow-up about something no policy answers was kept apart
-    from its first question. Floors: the figures less 0.02."""
+    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 90 of 112 right (0.804), 45 of
+    the 56 held-out rows (0.804); 84 and 41 before a message whose pronoun points back was read with its first
+    question and "what about the head?" replaced the teacher rather than the child. Floors: the figures less
+    0.02."""
     from bot.policy.assistant import PolicyAssistant
     from bot.policy.evaluation import followups_right, load_followups
     from bot.settings import ROOT
@@ -79,6 +93,6 @@ def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
     assistant = PolicyAssistant(encoder=real_encoder)
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups_fresh.yml")
     assert len(rows) == 112
-    assert followups_right(assistant, rows) >= 0.73
-    assert followups_right(assistant, rows[1::2]) >= 0.712
+    assert followups_right(assistant, rows) >= 0.784
+    assert followups_right(assistant, rows[1::2]) >= 0.784
     assert followups_right(assistant, [r for r in rows if not r.expect]) >= 0.75  # 13 of 16 refused
