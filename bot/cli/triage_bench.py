@@ -99,7 +99,8 @@ def print_triage(encoder: Encoder) -> None:
     texts = [t for t, _, _ in load_labelled(HELD_OUT[0])]
     started = time.perf_counter()
     triage.check_many(texts)
-    print(f"Fine-tuned triage: {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message in a batch.")
+    print(f"Triage as it runs (both readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
+          "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
     print("| ordinary questions          | model             | n   | flagged at all | flagged danger/disclosure | "
           "bullying/images off-section")
