@@ -111,6 +111,9 @@ def print_followups(assistant: PolicyAssistant) -> None:
     fresh = load_followups(ROOT / "tests" / "policy" / "questions_followups_fresh.yml")
     print(f"| follow-ups right (questions_followups_fresh.yml, {len(fresh)}; held-out half) | "
           f"{followups_right(assistant, fresh):.3f} ({followups_right(assistant, fresh[1::2]):.3f})")
+    third = load_followups(ROOT / "tests" / "policy" / "questions_followups_third.yml")
+    print(f"| follow-ups right (questions_followups_third.yml, {len(third)}; held-out half) | "
+          f"{followups_right(assistant, third):.3f} ({followups_right(assistant, third[1::2]):.3f})")
     print(f"| short questions right after an unrelated one (team's sets)      | {after}/{n} "
           f"(on their own: {alone}/{n})\n")
     refused, uncovered, right, wrongly, covered = boundary(

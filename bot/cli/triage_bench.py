@@ -4,7 +4,8 @@
   from the prototypes and from each other (never trained on), beside the frozen-vector baseline;
 - false alarms on ordinary policy questions: the team's own tests/policy/questions.yml, the held-out
   tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and
-  ordinary_fresh.yml (every section, as staff, parents and pupils ask), and the
+  ordinary_fresh.yml (every section, as staff, parents and pupils ask) and ordinary_sensitive.yml (questions about
+  cyberbullying, sexting, searching phones, meeting people met online: not incidents), and the
   independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
 """
 
@@ -27,6 +28,7 @@ DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
 ORDINARY_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_fresh.yml"  # every section, as people ask; never trained on
+ORDINARY_SENSITIVE = ROOT / "tests" / "safeguarding" / "ordinary_sensitive.yml"  # questions on sensitive subjects
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
@@ -36,7 +38,7 @@ def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
     sets = {name: [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]])
                    for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
             for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN),
-                               ("ordinary, fresh", ORDINARY_FRESH))}
+                               ("ordinary, fresh", ORDINARY_FRESH), ("ordinary, sensitive subjects", ORDINARY_SENSITIVE))}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])
@@ -102,14 +104,14 @@ def print_triage(encoder: Encoder) -> None:
     print(f"Triage as it runs (both readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
           "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
-    print("| ordinary questions          | model             | n   | flagged at all | flagged danger/disclosure | "
+    print("| ordinary questions           | model             | n   | flagged at all | flagged danger/disclosure | "
           "bullying/images off-section")
-    print("|-----------------------------|-------------------|-----|----------------|---------------------------|"
+    print("|------------------------------|-------------------|-----|----------------|---------------------------|"
           "----------------------------")
     for name, questions in ordinary_questions().items():
         for model_name, model in models.items():
             anything, urgent, off = false_alarms(model, assistant, questions)
-            print(f"| {name:<27} | {model_name:<17} | {len(questions):3d} | {anything:14.3f} | {urgent:25.3f} | "
+            print(f"| {name:<28} | {model_name:<17} | {len(questions):3d} | {anything:14.3f} | {urgent:25.3f} | "
                   f"{off:26.3f}")
     print("Target: false alarms on ordinary questions <= 0.03 (danger/disclosure plus off-section). A bullying or "
           "images flag on a question about section 8 or 9 is not counted off-section: the guidance shown quotes "
