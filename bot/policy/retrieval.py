@@ -26,18 +26,20 @@ threadpool_limits(limits=1, user_api="blas")
 @dataclass(frozen=True)
 class Weights:
     """How the signals combine, for the fine-tuned encoder (bot.policy.tuned). keyword_half and the role weights
-    were tuned on tests/policy/questions.yml; keyword, covered_at and not_covered were chosen by a grid over that
-    set and tests/policy/questions_tuning.yml together (none of which the encoder is trained on): the most
-    not-covered questions refused, then the best hit@1, while at most 3% of covered questions are refused."""
+    were tuned on tests/policy/questions.yml; covered_at and not_covered were chosen by a grid over that set and
+    tests/policy/questions_tuning.yml together (none of which the encoder is trained on), each time the phrasings
+    the encoder is trained on change: the most not-covered questions refused, then the best hit@1, then the fewest
+    covered questions refused, while at most 3% of covered questions are refused (last: 53 of 68 not covered
+    refused, hit@1 0.892, 2.4% refused)."""
 
     keyword: float = 0.15  # weight of the squashed BM25 score
     keyword_half: float = 12.0  # BM25 score that counts as half a keyword match
     role_bonus: float = 0.04  # for clauses addressed to the asker's role
     role_mismatch: float = 0.12  # taken off clauses addressed only to other roles
-    covered_at: float = 0.47  # combined score below this: the policy does not cover it
+    covered_at: float = 0.45  # combined score below this: the policy does not cover it
     related_within: float = 0.2  # related clauses score within this of the best (as many shown as the packaged
     # encoder showed at 0.1 on the test questions, or fewer: 0.55 a question, was 0.67)
-    not_covered: float = 2.5  # taken off a clause per point that a question its policy does not answer is closer
+    not_covered: float = 3.0  # taken off a clause per point that a question its policy does not answer is closer
 
 
 # How much closer to an unanswered question than to any clause a short follow-up must be to be answered on its
