@@ -75,7 +75,7 @@ if [ "$(cat .cache/.triage.sha256 2>/dev/null)" != "$triage_key" ]; then
 fi
 retrieval_key=$(digest $(find policy_corpus -type f -name "*.asks.yml" | LC_ALL=C sort) bot/policy/tuned.py)
 if [ "$(cat .cache/.retrieval.sha256 2>/dev/null)" != "$retrieval_key" ]; then
-  echo "Fine-tuning the retrieval encoder on the policies' phrasings (once, three to six minutes) ..."
+  echo "Fine-tuning the retrieval encoder on the policies' phrasings (once, five to ten minutes) ..."
 fi
 HF_HUB_OFFLINE=1 .venv/bin/policybot index > /dev/null
 mkdir -p .cache && echo "$triage_key" > .cache/.triage.sha256 && echo "$retrieval_key" > .cache/.retrieval.sha256
