@@ -1,12 +1,13 @@
 """Answer quality through /api/chat on the real stack, guarding the figures `make bench` reports
-(measured 2026-11 with the fine-tuned retrieval encoder and Rasa's logistic-regression intents: own questions
-hit@1 0.885, hit@3 0.967, not covered refused 0.952, wrongly refused 0.000; dev set hit@1 0.868, hit@3 0.914, not
-covered refused 0.825, wrongly refused 0.030, follow-ups 0.500, no report started).
+(measured 2026-11 with the retrieval encoder fine-tuned on about thirty phrasings a clause and Rasa's
+logistic-regression intents: own questions hit@1 0.893, hit@3 0.975, not covered refused 0.952, wrongly refused
+0.008; dev set hit@1 0.878, hit@3 0.924, not covered refused 0.800, wrongly refused 0.025, follow-ups 0.500, no
+report started).
 
 The independent set in ../shared/eval is measured here, never tuned on; the floors are the figures the
 bench printed, less 0.02, so a change that makes answers worse for people fails. Follow-ups are 20 questions, so
 one of them is 0.05: their floor allows that one, and no more. The own set's 21 not-covered questions likewise:
-one of them is 0.048, and the floor allows one."""
+one of them is 0.048, and the floor allows one; the dev set's 40: one is 0.025, and the floor allows one."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 FLOORS = {  # set: (hit@1, hit@3, not covered refused, wrongly refused at most, follow-ups, reports started at most)
-    "own questions": (0.865, 0.947, 0.90, 0.02, None, 0),
-    "dev set (independent)": (0.848, 0.894, 0.80, 0.05, 0.45, 0),
+    "own questions": (0.873, 0.955, 0.90, 0.028, None, 0),
+    "dev set (independent)": (0.858, 0.904, 0.775, 0.045, 0.45, 0),
 }
 
 

@@ -40,12 +40,13 @@ def test_staff_asking_about_pupils_get_the_pupils_rule(real_encoder, question):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("name, floor", [("questions_cross_group.yml", 0.912), ("questions_cross_group_fresh.yml", 0.798)])
+@pytest.mark.parametrize("name, floor", [("questions_cross_group.yml", 0.946), ("questions_cross_group_fresh.yml", 0.866)])
 def test_whose_rule_on_the_cross_group_sets_does_not_get_worse(real_encoder, name, floor):
     """Questions asked by one group about another's rules, written from the policy alone: questions_cross_group.yml
     (59; the subject rules were built on it) and questions_cross_group_fresh.yml (88; unseen when they were).
-    Measured 2026-11: hit@1 0.932 and 0.818 reading who the question is about, 0.780 and 0.693 with the asker's
-    role only (make bench prints both); each floor is the figure less 0.02."""
+    Measured 2026-11: hit@1 0.966 and 0.886 reading who the question is about, 0.763 and 0.705 with the asker's
+    role only (make bench prints both; 0.932 and 0.818 before the encoder was trained on about thirty phrasings a
+    clause); each floor is the figure less 0.02."""
     from bot.cli.bench import cross_group
     from bot.policy.assistant import PolicyAssistant
     from bot.settings import ROOT

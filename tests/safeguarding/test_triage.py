@@ -45,7 +45,7 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
     "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.084),
     "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.88}, 0.134),
-    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.193),
+    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
 }
 
 
