@@ -62,3 +62,28 @@ def test_words_about_sexual_images_are_a_concern_and_never_give_way_to_a_policy_
     assert not gives_way(verdict, answer)
     hesitant = decide("some boys were looking at something dodgy on the laptop", p(sexual_images=0.55), T)
     assert hesitant.kind == "sexual_images" and gives_way(hesitant, answer)
+
+
+def test_the_running_triage_averages_its_readers():
+    one = Triage(lambda texts: np.tile(p(bullying=0.9), (len(texts), 1)))
+    two = Triage(lambda texts: np.tile(p(bullying=0.3), (len(texts), 1)))
+    from bot.safeguarding.triage import averaged
+
+    both = averaged(one, two)
+    assert np.allclose(both.probabilities(["x"])[0], p(bullying=0.6))
+    message = "my son keeps being left out of the group at play"
+    assert both.check(message).kind == "bullying" and not two.check(message).concern
+
+
+def test_a_readers_weights_are_trained_once_and_read_from_the_cache(tmp_path, fake_encoder, monkeypatch):
+    from bot.safeguarding import triage as module
+
+    prototypes = [("he said he will hurt me", "danger"), ("my dad hits me", "disclosure"),
+                  ("someone sent me a nude", "sexual_images"), ("they keep calling me names", "bullying"),
+                  ("can I friend a parent?", "none"), ("what is the SMART rule?", "none")]
+    first = module.frozen_triage(fake_encoder, prototypes, tmp_path)
+    assert len(list(tmp_path.glob("triage-weights-*.npy"))) == 1
+    monkeypatch.setattr(module, "train", lambda *args: (_ for _ in ()).throw(AssertionError("trained again")))
+    second = module.frozen_triage(fake_encoder, prototypes, tmp_path)
+    texts = ["they keep calling me names", "what time is it"]
+    assert np.allclose(first.probabilities(texts), second.probabilities(texts))
