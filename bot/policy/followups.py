@@ -24,10 +24,24 @@ _BACK = re.compile(
     r"what happens|does that|is that|are they)\b", re.IGNORECASE)
 
 
-_POINTER = re.compile(r"\b(it|its|they|them|their|those|these|he|she|him|her|that|this)\b", re.IGNORECASE)
-_NOT_POINTING = re.compile(  # "is it ok ...", "this policy": words that point at nothing said before
-    r"\b(is|was|isn'?t) it (ok|okay|alright|allowed|fine|legal|illegal|true|possible|wrong|right|safe|against)\b"
-    r"|\bit'?s (ok|okay|alright|fine)\b|\b(this|the|our|that) (policy|school|schools)\b", re.IGNORECASE)
+_POINTER = re.compile(  # pronouns that stand for something said before (not possessives: "can staff use their phones?")
+    r"\b(it|they|them|those|these|he|she|him)\b"
+    r"|\b(that|this)\b(?=\s*[?.!,]|\s*$|\s+(is|was|one|happens?|means?|applies|apply|counts?|ok|okay|allowed|true|right|"
+    r"for|too|also|then|again)\b)"
+    r"|\bher\b(?=\s*[?.!,]|\s*$|\s+(to|about|if|on|too|then|again|back)\b)", re.IGNORECASE)
+_NOT_POINTING = re.compile(  # "is it ok to ...", "this policy": words that point at nothing said before
+    r"\b(is|was|isn'?t) it (ok|okay|alright|allowed|fine|legal|illegal|true|possible|wrong|right|safe|against)"
+    r"(?=\s+(to|if|for|that|when)\b)|\bit'?s (ok|okay|alright|fine)(?=\s+(to|if|for|that|when)\b)"
+    r"|\b(this|the|our|that) (policy|school|schools)\b", re.IGNORECASE)
+# A person named in the previous question who can be swapped for the follow-up's: not a word that only describes a
+# thing ("the staff room", "head lice", "a heads up", "the head of year").
+_NOT_A_PERSON_AFTER = re.compile(
+    r"\s+(room|rooms|wifi|toilets?|lice|up|of|office|meetings?|car park|area|computers?|laptops?|accounts?|email|"
+    r"emails|page|handbook|code|training|list|login|network|briefing|bulletin)\b", re.IGNORECASE)
+_OWNER = re.compile(  # "my child's " or "Mr Smith's " before the person: replaced with them by "the head"
+    r"(?:\b(?:my|our|your|a|the)\s+|\b(?:mr|mrs|miss|ms|dr)\.?\s+)?\b"
+    r"(?!(?:who|what|why|how|when|where|there|here|that|it|he|she|everyone|someone|somebody|nobody|one)['’]s)"
+    r"\w+['’]s\s+$", re.IGNORECASE)
 
 
 _GROUPS = (("pupil", re.compile(r"pupil|student|child|kid", re.I)), ("parent", re.compile(r"parent|carer|mum|dad", re.I)))
@@ -36,6 +50,17 @@ _GROUPS = (("pupil", re.compile(r"pupil|student|child|kid", re.I)), ("parent", r
 def _group(person: str) -> str:
     """Pupils (ex-pupils too), parents, or the school's adults (staff, governors, volunteers, the head)."""
     return next((name for name, words in _GROUPS if words.search(person)), "adult")
+
+
+def _person_slots(previous: str) -> list[re.Match[str]]:
+    """The people the previous question names, in order, leaving out words that describe a thing there."""
+    slots = []
+    for m in _PERSON_PHRASE.finditer(previous):
+        bare_head = re.fullmatch(r"heads?", m.group(0), re.IGNORECASE)  # "the head" is a person, "head" alone rarely
+        if _NOT_A_PERSON_AFTER.match(previous, m.end()) or bare_head:
+            continue
+        slots.append(m)
+    return slots
 
 
 def is_followup(text: str) -> bool:
@@ -75,12 +100,11 @@ def resolve(text: str, previous: str | None) -> str:
     topic = _LEAD.sub("", text, count=1).strip().rstrip("?.! ").strip()
     if not topic:
         return previous
-    if _PERSON_PHRASE.fullmatch(topic) and _PERSON_PHRASE.search(previous):
-        same = [m for m in _PERSON_PHRASE.finditer(previous) if _group(m.group(0)) == _group(topic)]
-        if same:  # "what about the head?" after "can I add my child's teacher?": the teacher is who changes
-            owner = re.search(r"(?:\b(?:my|our|your|a|the)\s+)?\b(?!(?:who|what|it|that|there|where|here|he|she|how|when)'s)"
-                              r"\w+'s\s+$", previous[:same[0].start()], re.IGNORECASE)
-            start = owner.start() if owner else same[0].start()  # "my child's teacher" is replaced whole
-            return previous[:start] + topic + previous[same[0].end():]
-        return _PERSON_PHRASE.sub(topic, previous, count=1)
+    slots = _person_slots(previous)
+    if _PERSON_PHRASE.fullmatch(topic) and slots:
+        same = [m for m in slots if _group(m.group(0)) == _group(topic)]
+        slot = (same or slots)[0]  # "what about the head?" after "can I add my child's teacher?": the teacher changes
+        owner = _OWNER.search(previous[:slot.start()]) if same and re.match(r"(the|my|our|a|an)\s", topic, re.I) else None
+        start = owner.start() if owner else slot.start()  # "my child's teacher" is replaced whole by "the head"
+        return previous[:start] + topic + previous[slot.end():]
     return f"{previous.rstrip('?.! ')} {topic}?"

@@ -15,6 +15,7 @@ MiniLM vectors) is the baseline `make bench` prints beside it, with each reader 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,10 +181,13 @@ def _cached_weights(x: np.ndarray, labels: list[str], t: Thresholds, cache_dir: 
         except (OSError, ValueError):
             pass
     weights = train(x, labels, t)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp.npy")
-    np.save(partial, weights, allow_pickle=False)
-    partial.replace(path)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")  # one per writer
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        np.save(partial, weights, allow_pickle=False)
+        partial.replace(path)
+    except OSError:  # a read-only or full disk costs the next start a few seconds, never a verdict
+        partial.unlink(missing_ok=True)
     return weights
 
 

@@ -13,6 +13,11 @@ from bot.policy.followups import is_followup, leans_on, points_back, resolve
         ("Can I add my child's teacher on Facebook?", "what about the head?", "Can I add the head on Facebook?"),
         ("Who's the network manager?", "and the headteacher?", "Who's the headteacher?"),
         ("Does the policy apply to TAs?", "and volunteers?", "Does the policy apply to volunteers?"),
+        ("Can pupils use the staff wifi?", "and volunteers?", "Can volunteers use the staff wifi?"),
+        ("Can I give parents a heads up about a trip?", "and staff?", "Can I give staff a heads up about a trip?"),
+        ("Can I add my child\u2019s teacher on Facebook?", "what about the head?", "Can I add the head on Facebook?"),
+        ("Can my child's friend's mum add me?", "and dad?", "Can my child's friend's dad add me?"),
+        ("Why's the head not replying?", "and the teacher?", "Why's the teacher not replying?"),
     ],
 )
 def test_followups_are_read_with_the_previous_question(previous, followup, expected):
@@ -37,7 +42,8 @@ def test_short_messages_that_point_back_are_recognised(followup):
 @pytest.mark.parametrize("text, pointing", [
     ("who do I report it to?", True), ("what could happen to him?", True), ("do I tell them?", True),
     ("is it ok to post photos?", False), ("who wrote this policy?", False), ("does the policy say it's fair?", False),
-    ("can I friend a parent?", False),
+    ("can I friend a parent?", False), ("Can staff use their own phones in lessons?", False),
+    ("Do parents need to sign this form?", False), ("Is it allowed?", True), ("is this allowed?", True),
 ])
 def test_a_pronoun_that_stands_for_something_said_before(text, pointing):
     assert points_back(text) is pointing
