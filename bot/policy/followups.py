@@ -29,10 +29,11 @@ _POINTER = re.compile(  # pronouns that stand for something said before (not pos
     r"|\b(that|this)\b(?=\s*[?.!,]|\s*$|\s+(is|was|one|happens?|means?|applies|apply|counts?|ok|okay|allowed|true|right|"
     r"for|too|also|then|again)\b)"
     r"|\bher\b(?=\s*[?.!,]|\s*$|\s+(to|about|if|on|too|then|again|back)\b)", re.IGNORECASE)
-_NOT_POINTING = re.compile(  # "is it ok to ...", "this policy": words that point at nothing said before
+_NOT_POINTING = re.compile(  # "is it ok to ...", "this school": words that point at nothing said before (a message
+    # naming the policy is read on its own anyway: points_back)
     r"\b(is|was|isn'?t) it (ok|okay|alright|allowed|fine|legal|illegal|true|possible|wrong|right|safe|against)"
     r"(?=\s+(to|if|for|that|when)\b)|\bit'?s (ok|okay|alright|fine)(?=\s+(to|if|for|that|when)\b)"
-    r"|\b(this|the|our|that) (policy|school|schools)\b", re.IGNORECASE)
+    r"|\b(this|the|our|that) (school|schools)\b", re.IGNORECASE)
 # A person named in the previous question who can be swapped for the follow-up's: not a word that only describes a
 # thing ("the staff room", "head lice", "a heads up", "the head of year").
 _NOT_A_PERSON_AFTER = re.compile(

@@ -22,6 +22,14 @@ NEGATED = re.compile(
     r"\b(i'?m|i am|we'?re|we are|they'?re|nobody('?s| is)|no ?one('?s| is)|no-one('?s| is)|he'?s|she'?s|it'?s)"
     r" (not|never|n't)( being)? (in danger|hurt|bullied|at risk|unsafe|scared)\b|"
     r"\bnobody (got |was |is )?hurt\b|\bno one (got |was |is )?hurt\b|\bnot (in danger|being bullied)\b", re.I)
+WEAK_IMAGES = r"porn\w*|x-?rated"  # a cue, never decisive: pornography on a school computer is often section 7
+IMAGES = (
+    r"nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
+    r"indecent|explicit (image|photo|pic|picture|video)s?|private (pics?|photos?|pictures?)|"
+    r"pics? of (my|her|his) (body|privates|bum|boobs)|send (me )?(a )?(pic|photo|picture)s? of (yourself|you|ur)|"
+    r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"
+    r"sextortion|onlyfans|dick pic|willy|boobs|rude (pic|photo|picture|video)s?"
+)
 CUES: dict[str, re.Pattern[str]] = {
     "danger": re.compile(
         r"\b(kill (my|him|her|them|your)sel(f|ves)|kill (him|her|me|them|you|myself)|suicid\w*|end (my|her|his|their) "
@@ -43,13 +51,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"domestic|dv\b|violence at home|(mum|dad|step ?dad|step ?mum|uncle|boyfriend|partner|grandad) (hurts|hit|"
         r"shouts|screams|drinks|is drunk)|secret (game|touch\w*)|disclos\w*|told me (that )?(her|his|their) "
         r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
-    "sexual_images": re.compile(
-        r"\b(porn\w*|x-?rated|"
-        r"nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
-        r"indecent|explicit (image|photo|pic|picture|video)s?|private (pics?|photos?|pictures?)|"
-        r"pics? of (my|her|his) (body|privates|bum|boobs)|send (me )?(a )?(pic|photo|picture)s? of (yourself|you|ur)|"
-        r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"
-        r"sextortion|onlyfans|dick pic|willy|boobs|rude (pic|photo|picture|video)s?)\b", re.I),
+    "sexual_images": re.compile(rf"\b({WEAK_IMAGES}|{IMAGES})\b", re.I),
     "bullying": re.compile(
         r"\b(bull(y|ies|ied|ying)|cyber ?bull\w*|harass\w*|troll\w*|pick(s|ed|ing)? on|picking on|"
         r"nasty (messages?|comments?|posts?|stuff|things)|mean (messages?|comments?|to me)|horrible (messages?|comments?)|"
@@ -72,7 +74,7 @@ MEETING = re.compile(
 # (section 7) as often as images passed around.
 DECISIVE: dict[str, re.Pattern[str]] = {
     "danger": MEETING,
-    "sexual_images": re.compile(CUES["sexual_images"].pattern.replace(r"porn\w*|x-?rated|", ""), re.I),
+    "sexual_images": re.compile(rf"\b({IMAGES})\b", re.I),
 }
 ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lessons?|curriculum|training|"
                       r"hypothetically|in general|say about)\b", re.I)
