@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.policy_answers import answered_instead
 from actions.safeguarding import triage_first
 
 RESPONSES = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thank": "utter_you_are_welcome",
@@ -19,6 +20,9 @@ class ActionReplyToChitchat(Action):
         return "action_reply_to_chitchat"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        instead = answered_instead(dispatcher, tracker)  # "does that apply to TAs too?" is no thank-you
+        if instead is not None:
+            return instead
         triaged = triage_first(dispatcher, tracker)
         if not triaged.concern:
             intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")

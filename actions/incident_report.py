@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.asker import role_of
-from actions.policy_answers import answer
+from actions.policy_answers import answer, answered_instead
 from actions.safeguarding import triage_first
 from bot.contract import CANCEL, SUBMIT, SenderId, intent_of_payload
 from bot.database import DatabaseUnavailable
@@ -330,8 +330,13 @@ class ActionSubmitIncidentReport(Action):
         return clear_report()
 
 
+def under_way(tracker: Tracker) -> bool:
+    """Has a report been started in this conversation and not yet saved or dropped?"""
+    return any(tracker.get_slot(s) is not None for s in FORM_SLOTS if s != "incident_confirmed")
+
+
 def cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
-    if any(tracker.get_slot(s) is not None for s in FORM_SLOTS if s != "incident_confirmed"):
+    if under_way(tracker):
         dispatcher.utter_message(text="Cancelled. Nothing was saved, and what you typed is cleared from this chat.",
                                  json_message={"forget_conversation": True})
     else:
@@ -344,6 +349,10 @@ class ActionCancelIncidentReport(Action):
         return "action_cancel_incident_report"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if not under_way(tracker):  # "why can't I just believe it?" is a question, not "stop"
+            instead = answered_instead(dispatcher, tracker)
+            if instead is not None:
+                return instead
         return cancel(dispatcher, tracker)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any
@@ -12,6 +13,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.policy_answers import answered_instead
 from actions.safeguarding import triage_first
 from bot.contract import SenderId
 from bot.database import DatabaseUnavailable
@@ -43,6 +45,19 @@ def induction_service() -> InductionService:
     return InductionService(Settings.from_env())
 
 
+NAMES_THE_INDUCTION = re.compile(r"\b(induction|quiz|module)\b", re.IGNORECASE)
+
+
+def in_an_induction(tracker: Tracker) -> bool:
+    """Is the sender part-way through the induction (or might be: its records are down)? Never on the web."""
+    if not verified_staff(tracker):
+        return False
+    try:
+        return induction_service().in_progress(tracker.sender_id)
+    except DatabaseUnavailable:
+        return True
+
+
 def say(dispatcher: CollectingDispatcher, work) -> list[dict]:
     """Run one induction step and send its replies; a database that is down is an apology."""
     try:
@@ -61,6 +76,10 @@ class ActionStartInduction(Action):
         return "action_start_induction"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        instead = None if NAMES_THE_INDUCTION.search(tracker.latest_message.get("text") or "") else \
+            answered_instead(dispatcher, tracker)  # "can I go on Facebook on my lunch break?" starts nothing
+        if instead is not None:
+            return [*instead, FollowupAction("action_listen")]
         triaged = triage_first(dispatcher, tracker)
         if not verified_staff(tracker):
             dispatcher.utter_message(text=STAFF_CHANNELS_ONLY)
@@ -94,13 +113,21 @@ class ValidateInductionNameForm(FormValidationAction):
 
 
 class InductionStep(Action, ABC):
-    """An action that runs one step of the induction service for the sender and says its replies."""
+    """An action that runs one step of the induction service for the sender and says its replies. Outside an
+    induction, a question Rasa's intents took for a step ("even for 2 mins?") is answered from the policy."""
+
+    after_the_name = False  # runs after the name form: the message is the person's name
 
     @abstractmethod
     def step(self, service: InductionService, tracker: Tracker) -> list[Reply]:
         ...
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if not self.after_the_name and not NAMES_THE_INDUCTION.search(tracker.latest_message.get("text") or "") \
+                and not in_an_induction(tracker):
+            instead = answered_instead(dispatcher, tracker)
+            if instead is not None:
+                return instead
         triaged = triage_first(dispatcher, tracker)
         if not verified_staff(tracker):  # a button payload typed on the web: nothing is read or written
             dispatcher.utter_message(text=STAFF_CHANNELS_ONLY)
@@ -109,6 +136,8 @@ class InductionStep(Action, ABC):
 
 
 class ActionBeginInduction(InductionStep):
+    after_the_name = True
+
     def name(self) -> str:
         return "action_begin_induction"
 

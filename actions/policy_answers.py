@@ -42,9 +42,11 @@ class ActionAnswerPolicyQuestion(Action):
         return answer(dispatcher, tracker, offer)
 
 
-def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = False) -> list[dict]:
+def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = False,
+           looked_up: tuple[str, Answer] | None = None) -> list[dict]:
     """Answer the latest message from the policy, safeguarding triage first. With `offer` (the person described
-    something that happened), the answer ends by offering a report: a report starts only when they take it."""
+    something that happened), the answer ends by offering a report: a report starts only when they take it.
+    `looked_up` is the question and answer `look_up` already found for this message."""
     assistant = shared_assistant()
     try:
         text = clean_message(tracker.latest_message.get("text"), assistant.settings.MAX_MESSAGE_CHARS)
@@ -52,16 +54,10 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
         dispatcher.utter_message(text=str(problem))
         return []
     ahead = verdict_ahead(tracker)  # the triage's model runs while the policy is searched
-    previous = tracker.get_slot("last_question")
-    question = text
-    try:
-        question, found = assistant.ask_after(text, previous, role_of(tracker))
-    except Exception:  # a broken index or model must not silence the bot
-        log.exception("policy lookup failed")
-        found = None
+    question, found = looked_up or look_up(tracker, text)
     triaged = triage_first(dispatcher, tracker, found.payload if found else None, ahead)
     if triaged.concern and not also_answer(found, triaged.kind):  # the advice is the answer; never "not covered"
-        return triaged.events
+        return [*triaged.events, SlotSet("last_question", question)]  # "will the police be told?" leans on it
     if found is None:
         dispatcher.utter_message(text=APOLOGY)
         return triaged.events
@@ -74,6 +70,55 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons + induction_buttons(tracker),
                              json_message=found.payload)
     return [*triaged.events, SlotSet("last_question", question)]
+
+
+def look_up(tracker: Tracker, text: str) -> tuple[str, Answer | None]:
+    """The question the message stands for (read with the question before it when it leans on it) and the policy's
+    answer; None when the index or model is broken, which must not silence the bot."""
+    try:
+        return shared_assistant().ask_after(text, tracker.get_slot("last_question"), role_of(tracker))
+    except Exception:
+        log.exception("policy lookup failed")
+        return text, None
+
+
+# Small talk and nothing else: a greeting, thanks, goodbye, "what can you do?", "are you a bot?", in any order.
+_SMALL_TALK_PIECE = (
+    r"hi|hello|hey|hiya|yo|morning|afternoon|evening|good (morning|afternoon|evening|night|day)|hello there|hi there|"
+    r"thanks?|thank (you|u)|thankyou|ty|thx|cheers|ta|many thanks|much appreciated|(thanks|thank you) (so much|a lot|"
+    r"very much|for (your|the|ur) help)|ok|okay|k|great|brilliant|perfect|cool|lovely|fab|fine|nice|super|got it|"
+    r"(that'?s|thats|that is|very|really|so) (helpful|useful|great|brilliant|perfect|clear|fine|ok|okay)|"
+    r"(that|it) (helps|helped)|helpful|bye|goodbye|bye bye|see (you|ya)( later)?|talk later|night|"
+    r"have a (good|nice) (day|evening|weekend)|i'?m done|that'?s all|help|i need help|options|menu|"
+    r"what can (you|u) do|what do (you|u) do|what can i ask( you)?|how does (this|it) work|how do i use (this|you)|"
+    r"who are (you|u)|what are (you|u)( for)?|are (you|u) (a )?(bot|robot|human|person|real person|real|ai|computer)|"
+    r"who am i (talking|speaking|chatting) to|(am i|is this) (talking|speaking|chatting) to a (bot|robot|human|person|real person)|is this (a )?(bot|robot)"
+)
+SMALL_TALK = re.compile(rf"(?:(?:{_SMALL_TALK_PIECE})(?:\s+|$))+", re.IGNORECASE)
+
+
+def small_talk(text: str) -> bool:
+    """Is the message only small talk ("thanks, that's helpful!", "hi", "what can you do?")?"""
+    words = re.sub(r"[^\w\s']+", " ", text).split()
+    return not words or bool(SMALL_TALK.fullmatch(" ".join(words) + " "))
+
+
+def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """A message Rasa's intents took for small talk or a command (an induction step, cancelling a report when none
+    is under way) that is really a question the policy answers, alone or read with the question before it ("does
+    that apply to TAs too?", "can I go on Facebook on my lunch break?"): answered as one, and its events returned.
+    None when it is small talk or a button's payload, or the policy has no answer: the caller replies as before."""
+    text = str(tracker.latest_message.get("text") or "")
+    if text.startswith("/") or small_talk(text):
+        return None
+    try:
+        cleaned = clean_message(text, shared_assistant().settings.MAX_MESSAGE_CHARS)
+    except MessageProblem:
+        return None
+    question, found = look_up(tracker, cleaned)
+    if found is None or not found.payload.get("covered"):
+        return None
+    return answer(dispatcher, tracker, looked_up=(question, found))
 
 
 def keep_unanswered(settings, question: str, role: str | None, topic: str | None) -> None:
