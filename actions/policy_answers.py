@@ -92,7 +92,8 @@ _SMALL_TALK_PIECE = (
     r"have a (good|nice) (day|evening|weekend)|i'?m done|that'?s all|help|i need help|options|menu|"
     r"what can (you|u) do|what do (you|u) do|what can i ask( you)?|how does (this|it) work|how do i use (this|you)|"
     r"who are (you|u)|what are (you|u)( for)?|are (you|u) (a )?(bot|robot|human|person|real person|real|ai|computer)|"
-    r"who am i (talking|speaking|chatting) to|(am i|is this) (talking|speaking|chatting) to a (bot|robot|human|person|real person)|is this (a )?(bot|robot)"
+    r"who am i (talking|speaking|chatting) to|is this (a )?(bot|robot)|"
+    r"(am i|is this) (talking|speaking|chatting) to a (bot|robot|human|person|real person)"
 )
 SMALL_TALK = re.compile(rf"(?:(?:{_SMALL_TALK_PIECE})(?:\s+|$))+", re.IGNORECASE)
 

@@ -24,7 +24,7 @@ from bot.cli.triage_bench import print_triage
 from bot.policy.assistant import PolicyAssistant
 from bot.policy.corpus import load_corpus
 from bot.policy.embeddings import MiniLMEncoder
-from bot.policy.evaluation import Quality, evaluate, load_questions, measure, search_all
+from bot.policy.evaluation import Quality, evaluate, load_followups, load_questions, measure, search_all
 from bot.policy.glossary import Glossary
 from bot.policy.retrieval import PolicyIndex, Weights
 from bot.settings import ROOT, Settings
@@ -187,9 +187,15 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
     return figures
 
 
+FOLLOW_UP_SETS = tuple(ROOT / "tests" / "policy" / f"questions_followups{tail}.yml" for tail in ("", "_fresh", "_third"))
+
+
 def chat_sets(questions) -> dict[str, list[Row]]:
-    """Our own questions, and the independent set beside ../shared when it is there (measured, never tuned on)."""
-    sets = {"own questions": [Row(q.question, q.role, tuple(e.split()[-1] for e in q.expect)) for q in questions]}
+    """Our own questions, our three follow-up sets (each after its first question), and the independent set beside
+    ../shared when it is there (measured, never tuned on)."""
+    sets = {"own questions": [Row(q.question, q.role, tuple(e.split()[-1] for e in q.expect)) for q in questions],
+            "own follow-ups": [Row(f.question, f.role, tuple(sorted(e.split()[-1] for e in f.expect)), f.first)
+                               for path in FOLLOW_UP_SETS for f in load_followups(path)]}
     if DEV.exists():
         sets["dev set (independent)"] = load_rows(DEV)
     return sets

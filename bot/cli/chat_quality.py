@@ -45,7 +45,8 @@ class ChatQuality:
     not_covered_refused: float  # not-covered questions given the not-covered reply
     wrongly_refused: float  # covered questions given the not-covered reply
     meta_right: float | None  # questions about the policy itself answered from its details (None: no such question)
-    follow_ups_right: float | None  # follow-ups whose first clause is right (None: no follow-ups in the set)
+    follow_ups_right: float | None  # follow-ups whose first clause is right, or refused when the policy does not
+    # answer them (None: no follow-ups in the set)
     reports_started: int  # questions that opened a report form
 
 
@@ -105,6 +106,9 @@ def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
     meta = [a for r, a in firsts if r.expect == ("meta",)]
     follow = [(r, a) for r, a in pairs if r.follow_up_of]
 
+    def refused(reply: Reply) -> bool:
+        return not reply.covered and not reply.report_started
+
     def right(pair: tuple[Row, Reply], k: int = 1) -> bool:
         row, reply = pair
         return reply.covered and any(matches(c, e) for c in reply.clauses[:k] for e in row.expect)
@@ -113,9 +117,9 @@ def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
         questions=len(pairs),
         hit_at_1=share(covered, right),
         hit_at_3=share(covered, lambda p: right(p, 3)),
-        not_covered_refused=share(uncovered, lambda a: not a.covered and not a.report_started),
+        not_covered_refused=share(uncovered, refused),
         wrongly_refused=share(covered, lambda p: not p[1].covered),
         meta_right=share(meta, lambda a: a.meta) if meta else None,
-        follow_ups_right=share(follow, right) if follow else None,
+        follow_ups_right=share(follow, lambda p: right(p) if p[0].expect else refused(p[1])) if follow else None,
         reports_started=sum(1 for _, a in pairs if a.report_started),
     )

@@ -97,6 +97,9 @@ def _figures(rows: list[Row], ranked: list[list[tuple[str, float]]], threshold: 
     def right(row: Row, top: list[tuple[str, float]], k: int) -> bool:
         return bool(top) and top[0][1] >= threshold and any(matches(c, e) for c, _ in top[:k] for e in row.expect)
 
+    def refused(top: list[tuple[str, float]]) -> bool:
+        return not top or top[0][1] < threshold
+
     pairs = list(zip(rows, ranked, strict=True))
     covered = [(r, t) for r, t in pairs if not r.follow_up_of and r.expect and r.expect != ("meta",)]
     uncovered = [t for r, t in pairs if not r.follow_up_of and not r.expect]
@@ -104,9 +107,9 @@ def _figures(rows: list[Row], ranked: list[list[tuple[str, float]]], threshold: 
     return PeerQuality(
         hit_at_1=share(covered, lambda p: right(p[0], p[1], 1)),
         hit_at_3=share(covered, lambda p: right(p[0], p[1], 3)),
-        not_covered_refused=share(uncovered, lambda t: not t or t[0][1] < threshold),
+        not_covered_refused=share(uncovered, refused),
         wrongly_refused=share(covered, lambda p: not p[1] or p[1][0][1] < threshold),
-        follow_ups_right=share(follow, lambda p: right(p[0], p[1], 1)) if follow else None,
+        follow_ups_right=share(follow, lambda p: right(p[0], p[1], 1) if p[0].expect else refused(p[1])) if follow else None,
         threshold=threshold,
     )
 

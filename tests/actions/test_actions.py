@@ -6,7 +6,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy_answers import ActionAnswerPolicyQuestion
+from actions.chitchat import ActionReplyToChitchat
+from actions.incident_report import ActionCancelIncidentReport
+from actions.induction import ActionContinueInduction, ActionStartInduction
+from actions.policy_answers import ActionAnswerPolicyQuestion, small_talk
 from bot.policy import assistant as assistant_module
 from tests.support.rasa import DOMAIN
 
@@ -19,9 +22,9 @@ def make_tracker(text: str, intent: str = "ask_policy", role: str | None = "staf
     return Tracker("test-sender", all_slots, message, [], False, None, {}, "action_listen")
 
 
-def run(tracker: Tracker) -> tuple[list[dict], list[dict]]:
+def run(tracker: Tracker, action=ActionAnswerPolicyQuestion) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = ActionAnswerPolicyQuestion().run(dispatcher, tracker, DOMAIN)
+    events = action().run(dispatcher, tracker, DOMAIN)
     return dispatcher.messages, events
 
 
@@ -93,3 +96,44 @@ def test_report_buttons_only_when_the_answering_clause_asks_for_a_report(policie
     assert report_buttons(payload("9.1"))[0]["payload"].endswith('"sexting"}')
     assert report_buttons(payload("9.3")) == []  # searching phones: nothing to report, and not "sexting"
     assert report_buttons(payload("5.4", covered=False)) == []
+
+
+@pytest.mark.parametrize("text, chat", [
+    ("thanks!", True), ("Thanks, that's helpful", True), ("hi there", True), ("what can you do?", True),
+    ("are you a bot?", True), ("cheers, bye", True), ("perfect, thanks for your help", True), ("", True),
+    ("does that apply to TAs too?", False), ("what happens if he does?", False), ("even for 2 mins?", False),
+    ("hi, can I friend a parent?", False), ("thanks, and can parents post photos?", False),
+])
+def test_small_talk_is_only_small_talk(text, chat):
+    assert small_talk(text) is chat
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("action, intent", [(ActionReplyToChitchat, "thank"), (ActionReplyToChitchat, "ask_help"),
+                                            (ActionContinueInduction, "continue_induction"),
+                                            (ActionCancelIncidentReport, "cancel_report")])
+def test_a_question_taken_for_small_talk_or_a_command_is_answered_from_the_policy(action, intent):
+    tracker = make_tracker("does that apply to TAs too?", intent,
+                           slots={"last_question": "can teachers go on facebook during lessons?"})
+    messages, events = run(tracker, action)
+    assert messages[-1]["custom"]["covered"] is True
+    assert messages[-1]["custom"]["citations"][0]["clause"] in ("5.1", "1.5")
+    assert {"event": "slot", "timestamp": None, "name": "last_question",
+            "value": "can teachers go on facebook during lessons: does that apply to TAs too?"} in events
+
+
+@pytest.mark.model
+def test_small_talk_still_gets_its_reply_and_a_question_starts_no_induction():
+    messages, _ = run(make_tracker("thanks, that's helpful", "thank", slots={"last_question": "can I friend a parent?"}),
+                      ActionReplyToChitchat)
+    assert messages == [{"response": "utter_you_are_welcome", **{k: v for k, v in messages[0].items() if k != "response"}}]
+    messages, events = run(make_tracker("Can I go on Facebook on my lunch break?", "start_induction"), ActionStartInduction)
+    assert messages[-1]["custom"]["citations"][0]["clause"] in ("5.1", "5.2")
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+
+
+@pytest.mark.model
+def test_a_follow_up_after_safeguarding_advice_is_read_with_the_message_before_it():
+    _, events = run(make_tracker("my daughter got sent a naked pic by another kid", "describe_incident", role="parent"))
+    assert {"event": "slot", "timestamp": None, "name": "last_question",
+            "value": "my daughter got sent a naked pic by another kid"} in events

@@ -32,3 +32,11 @@ def test_figures_per_kind_of_question():
     assert (q.hit_at_1, q.hit_at_3) == (0.0, 0.5)
     assert q.not_covered_refused == 1.0 and q.wrongly_refused == 0.5 and q.meta_right == 1.0
     assert q.follow_ups_right == 1.0 and q.reports_started == 1
+
+
+def test_a_follow_up_the_policy_does_not_answer_is_right_when_refused():
+    rows = [Row("and the uniform?", "parent", (), "can my son use tiktok?"),
+            Row("what about the dinner money?", "parent", (), "can I post photos?")]
+    q = score(rows, [Reply((), False, False, False), Reply(("5.8",), True, False, False)])
+    assert q.follow_ups_right == 0.5
+    assert score(rows[:1], [Reply((), False, False, True)]).follow_ups_right == 0.0  # a report form is no refusal
