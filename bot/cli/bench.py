@@ -209,9 +209,10 @@ def print_chat_quality(quality: dict[str, ChatQuality]) -> None:
     print("|------------------------|-----|-------|-------|---------------------|-----------------|------------------"
           "|------------|----------------")
     for name, q in quality.items():
-        print(f"| {name:<22} | {q.questions:3d} | {q.hit_at_1:.3f} | {q.hit_at_3:.3f} | {q.not_covered_refused:19.3f} "
-              f"| {q.wrongly_refused:15.3f} | {_figure(q.meta_right):>16} | {_figure(q.follow_ups_right):>10} | "
-              f"{q.reports_started:d}")
+        firsts = [f"{q.hit_at_1:.3f}", f"{q.hit_at_3:.3f}", f"{q.not_covered_refused:.3f}", f"{q.wrongly_refused:.3f}"]
+        firsts = firsts if q.first_questions else ["-"] * 4  # a set of follow-ups only
+        print(f"| {name:<22} | {q.questions:3d} | {firsts[0]:>5} | {firsts[1]:>5} | {firsts[2]:>19} | {firsts[3]:>15} "
+              f"| {_figure(q.meta_right):>16} | {_figure(q.follow_ups_right):>10} | {q.reports_started:d}")
     print("Targets on the dev set: hit@1 >= 0.90, hit@3 >= 0.97, not covered refused >= 0.95, wrongly refused <= 0.03, "
           "follow-ups >= 0.90, no question starting a report.\n")
 

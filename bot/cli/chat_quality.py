@@ -40,6 +40,7 @@ class Reply:
 @dataclass(frozen=True)
 class ChatQuality:
     questions: int
+    first_questions: int  # questions asked at the start of a conversation (the rest are follow-ups)
     hit_at_1: float  # covered questions whose first clause is right
     hit_at_3: float
     not_covered_refused: float  # not-covered questions given the not-covered reply
@@ -115,6 +116,7 @@ def score(rows: list[Row], replies: list[Reply]) -> ChatQuality:
 
     return ChatQuality(
         questions=len(pairs),
+        first_questions=len(firsts),
         hit_at_1=share(covered, right),
         hit_at_3=share(covered, lambda p: right(p, 3)),
         not_covered_refused=share(uncovered, refused),
