@@ -85,8 +85,8 @@ class PolicyAssistant:
             hits.sort(key=lambda h: h.clause.number != "intent")
         naming = {n.clause for n in named}
         hits = other_policy_within_reach([*named, *(h for h in hits if h.clause not in naming)])[:3]
-        covered = bool(named) or (bool(hits) and hits[0].score >= self.weights.covered_at)
-        result = SearchResult(found.question, covered, tuple(hits))
+        covered = bool(named) or (bool(hits) and self.index.answers(hits[0], found.doubted))
+        result = SearchResult(found.question, covered, tuple(hits), found.doubted)
         return compose(
             result, self.policies, self.clock(), self.weights.related_within, self.weights.covered_at
         )

@@ -13,12 +13,11 @@ from bot.settings import ROOT
 @pytest.mark.model
 def test_questions_near_the_edge_do_not_get_worse(real_encoder):
     """tests/policy/questions_boundary.yml: 80 questions the policy does not answer, 40 it does. Measured 2026-11:
-    59 of 80 refused (50 before 219 more unanswered questions, written separately from the policy text, joined
-    D200_social_media.not_covered.yml; 60 before the encoder was trained on about thirty phrasings a clause), 33
-    of 40 answered with a right clause first (34 before), 1 refused. Floors: the figures less one or two
-    questions."""
+    66 of 80 refused with the policy's not-covered gate (59 without it; 50 before 219 more unanswered questions,
+    written separately from the policy text, joined D200_social_media.not_covered.yml), 33 of 40 answered with a
+    right clause first, 1 refused. Floors: the figures less one or two questions."""
     assistant = PolicyAssistant(encoder=real_encoder)
     refused, uncovered, right, wrongly, covered = boundary(
         assistant, load_questions(ROOT / "tests" / "policy" / "questions_boundary.yml"))
     assert (uncovered, covered) == (80, 40)
-    assert refused >= 57 and right >= 32 and wrongly <= 2
+    assert refused >= 64 and right >= 32 and wrongly <= 2
