@@ -23,7 +23,8 @@ from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
 from bot.safeguarding.triage import Triage, averaged, fine_tuned_triage, frozen_triage, load_prototypes
 from bot.settings import ROOT, Settings
 
-HELD_OUT = [ROOT / "tests" / "safeguarding" / name for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml")]
+HELD_OUT = [ROOT / "tests" / "safeguarding" / name
+            for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on

@@ -46,6 +46,8 @@ FLOORS = {  # what the running triage scored (advice covering the kind, verdicts
     "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.084),
     "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.88}, 0.134),
     "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
+    # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
+    "labelled_short.yml": ({"danger": 0.78, "disclosure": 0.913, "sexual_images": 0.749, "bullying": 0.813}, 0.0),
 }
 
 
