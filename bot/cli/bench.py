@@ -145,7 +145,7 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
     env = {**os.environ, "GATEWAY_PORT": str(ports["GATEWAY_PORT"]), "REDIS_PORT": str(ports["REDIS_PORT"]),
            "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}",
-           "CHAT_LIMIT_PER_CONVERSATION": "1000", "CHAT_LIMIT_PER_ADDRESS": "1000"}
+           "CHAT_LIMIT_PER_CONVERSATION": "100000", "CHAT_LIMIT_PER_ADDRESS": "100000"}
     began = time.monotonic()
     runner = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)

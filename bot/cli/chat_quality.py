@@ -85,7 +85,9 @@ def ask_all(base_url: str, rows: list[Row]) -> list[Reply]:
     replies = []
     with httpx.Client(base_url=base_url, timeout=60) as http:
         for row in rows:
-            conversation = http.post("/api/conversations").json()["conversation_id"]
+            started = http.post("/api/conversations")
+            started.raise_for_status()  # a refused conversation (the gateway's rate limits) stops the run, said plainly
+            conversation = started.json()["conversation_id"]
             if row.follow_up_of:
                 http.post("/api/chat", json={"conversation_id": conversation, "message": row.follow_up_of,
                                              "role": row.role})
