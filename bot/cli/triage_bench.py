@@ -24,7 +24,8 @@ from bot.safeguarding.triage import Triage, averaged, fine_tuned_triage, frozen_
 from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
-            for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml")]
+            for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
+                         "labelled_short_fresh.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on

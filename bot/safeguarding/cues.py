@@ -30,6 +30,11 @@ IMAGES = (
     r"(share|sharing|shared|leak\w*|post\w*|spread\w*) (my|her|his|their) (pics|photos|pictures|images)|"
     r"sextortion|onlyfans|dick pic|willy|boobs|rude (pic|photo|picture|video)s?"
 )
+IMAGE_HINTS = (  # a cue, never decisive: asked to show under clothes; "send more or he'll show everyone"
+    r"(see|show|look) (under|inside) (my|your|her|his|their) (top|clothes|pants|shorts|skirt|t-?shirt)|"
+    r"or (he|she|they)(('|’)?ll| will| is going to| are going to| gonna| wil) (show|send|share|post|put)\b"
+    r".{0,30}\b(every\w*|online|school|my (mum|dad|friends|class))"
+)
 CUES: dict[str, re.Pattern[str]] = {
     "danger": re.compile(
         r"\b(kill (my|him|her|them|your)sel(f|ves)|kill (him|her|me|them|you|myself)|suicid\w*|end (my|her|his|their) "
@@ -40,35 +45,49 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(man|men|stranger|adult|guy|bloke|older|person|someone|somebody|boy|girl)\b.{0,40}\b(online|game|app|"
         r"internet|met on|roblox|fortnite|snapchat|tiktok|instagram|discord)|met (him|her|them) online|"
         r"(going|coming|gonna|threaten\w*) to (hurt|kill|beat|batter|get|attack|stab|punch|hit)|"
+        r"(will|'ll|wil|gonna|going to) (come|turn up|go|wait)\b.{0,40}\band (hurt|kill|beat|batter|attack|stab|shoot|"
+        r"get)|(will|'ll|wil) (hurt|kill|beat up|batter|attack|stab|shoot) (you|him|her|them|us|me|every\w*|the "
+        r"(kids|children|pupils|class))|"
+        r"(going|gonna|planning|plans|arranged|arranging|wants?|agreed) to meet (up with )?(him|her|them|someone|"
+        r"somebody|a (man|guy|boy|girl|stranger)|this (man|guy|boy|girl|person))\b(?! (at|after) (school|parents))|"
+        r"(got|has|have|knows|found( out)?|asked (for|me for)|wants?) (my|our|her|his|their) (home )?address|"
+        r"knows where (i|we|she|he|they) lives?|"
         r"in (immediate )?danger|not safe|unsafe|scared to go home|afraid to go home|"
         r"locked (in|out)|(alone|lost) and (scared|frightened)|groom\w*|help me|please help|"
         r"(i'?m|i am|im) (so )?(scared|frightened|terrified)|hurt me|hurting me)\b", re.I),
     "disclosure": re.compile(
         r"\b(hits?|hitting|beats?|beating|beaten|punch\w*|kick(s|ed|ing)|slap\w*|smack\w*|burn(s|ed|t)?|bruis\w*|"
         r"marks on|abused|abusing (me|her|him|them)|sexually|neglect\w*|touch(es|ed|ing)? (me|her|him|them)|touches|"
-        r"private parts|privates|"
+        r"private parts|privates|did (things|stuff|something|bad things) to (me|him|her|them)|"
         r"(no|not enough|never any) (food|dinner|tea|breakfast)|hungry all|starv\w*|left (alone|on (his|her|their) own)|"
         r"domestic|dv\b|violence at home|(mum|dad|step ?dad|step ?mum|uncle|boyfriend|partner|grandad) (hurts|hit|"
         r"shouts|screams|drinks|is drunk)|secret (game|touch\w*)|disclos\w*|told me (that )?(her|his|their) "
         r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
-    "sexual_images": re.compile(rf"\b({WEAK_IMAGES}|{IMAGES})\b", re.I),
+    "sexual_images": re.compile(rf"\b({WEAK_IMAGES}|{IMAGE_HINTS}|{IMAGES})\b", re.I),
     "bullying": re.compile(
         r"\b(bull(y|ies|ied|ying)|cyber ?bull\w*|harass\w*|troll\w*|pick(s|ed|ing)? on|picking on|"
         r"nasty (messages?|comments?|posts?|stuff|things)|mean (messages?|comments?|to me)|horrible (messages?|comments?)|"
         r"(call|calls|calling|called) (me|him|her|them) names|left (me|him|her) out|exclud\w*|"
         r"(keep|keeps|kept) (sending|posting|messaging|saying)|slag\w* (me|him|her) off|abus(e|ive) (about|towards|to) "
         r"(me|staff|a teacher)|posting (lies|abuse|rumou?rs)|rumou?rs? about|threatening messages|"
-        r"ganging up|gang up|made fun of|laugh(ing|ed)? at me)\b", re.I),
+        r"ganging up|gang up|made fun of|laugh(ing|ed)? at me|"
+        r"(film|films|filmed|filming|record\w*|video\w*) (me|him|her|them) (crying|getting|being|in the|fall\w*)|"
+        r"(take|takes|took|nick|nicks|nicked|steal|steals|stole) (my|his|her) (lunch|dinner|money|stuff|things|bag)|"
+        r"fake (account|profile|page) (of|about|pretending)|(no ?one|nobody|no1) (will )?(talk|talks|speak\w*|play\w*) "
+        r"(to|with) (me|him|her))\b", re.I),
 }
 
 
-# Words that make a concern on their own, whatever the model says: a child arranging to meet someone known only
-# online (in either order: "meeting my online bf", "meet sumone from minecraft"), and the images kind's own cues.
+# Words that make a concern on their own, whatever the model says: a child arranging to meet, or be picked up by,
+# someone known only online (in either order: "meeting my online bf", "meet sumone from minecraft"), and the images
+# kind's own cues.
 PLACES_ONLINE = (r"online|internet|on (a|the) game|from (a|the) game|gam(e|ing) friend|app|roblox|minecraft|fortnite|"
                  r"snapchat|snap|tiktok|instagram|insta|discord|whatsapp|xbox|playstation|ps5|youtube|among us")
+COMING_ROUND = r"pick (me|her|him|them|us) up|come (round|over|to (my|our|her|his|their) (house|home|school))"
 MEETING = re.compile(
-    rf"\b(meet|meeting|meets|met up|meet up|meeting up)\b.{{0,60}}\b({PLACES_ONLINE})\b|"
-    rf"\b({PLACES_ONLINE})\b.{{0,60}}\b(meet|meeting|meet up|meeting up)\b(?! (the|our) (rules|policy|standards))",
+    rf"\b(meet|meeting|meets|met up|meet up|meeting up|{COMING_ROUND})\b.{{0,60}}\b({PLACES_ONLINE})\b|"
+    rf"\b({PLACES_ONLINE})\b.{{0,60}}\b(meet|meeting|meet up|meeting up|{COMING_ROUND})\b"
+    r"(?! (the|our) (rules|policy|standards))",
     re.I)
 # Pornography is a cue (the model decides), not decisive: a child who saw it on a school computer is blocked content
 # (section 7) as often as images passed around.

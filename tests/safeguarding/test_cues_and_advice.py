@@ -28,9 +28,34 @@ def cite(number: str) -> dict | None:
     ("he touches me in my privates", "disclosure"),
     ("someone asked me to send nudes", "sexual_images"),
     ("they keep sending me nasty messages", "bullying"),
+    ("a post says someone will come into school and hurt the kids", "danger"),
+    ("my friend is going to meet him on saturday", "danger"),
+    ("what if he has already got our address", "danger"),
+    ("his coach did things to him at camp", "disclosure"),
+    ("a man asked to see under my top", "sexual_images"),
+    ("he wants another one or hell show everyone", "sexual_images"),
+    ("they filmed her crying and put it on tiktok", "bullying"),
+    ("the year 6s take my lunch every day", "bullying"),
 ])
 def test_cue_words_per_kind(text, kind):
     assert kind in cue_kinds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can my mum pick me up from school early?", "we are meeting him at parents evening on Thursday",
+    "my mum took my phone off me for being cheeky", "can I put the school's address on my Facebook page?",
+    "I will come into school and see the head tomorrow",
+])
+def test_everyday_words_near_the_new_cues_fire_none(text):
+    assert cue_kinds(text) == []
+
+
+def test_being_picked_up_by_someone_from_a_game_is_a_concern_whatever_the_model_says():
+    from bot.safeguarding.cues import decisive_kinds
+
+    assert decisive_kinds("the roblox man says hell pick me up") == ["danger"]
+    assert decisive_kinds("my friend from minecraft wants to come round to my house") == ["danger"]
+    assert decisive_kinds("what does the policy say about meeting people from roblox?") == []
 
 
 @pytest.mark.parametrize("text", [

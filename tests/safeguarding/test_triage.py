@@ -47,7 +47,9 @@ FLOORS = {  # what the running triage scored (advice covering the kind, verdicts
     "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.88}, 0.134),
     "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
     # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
-    "labelled_short.yml": ({"danger": 0.78, "disclosure": 0.913, "sexual_images": 0.749, "bullying": 0.813}, 0.0),
+    "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.903, "bullying": 0.98}, 0.0),
+    # a second such set, with 30 messages that share a concern's words without being one
+    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.22),
 }
 
 
