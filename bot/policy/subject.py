@@ -6,10 +6,10 @@ from a pupil is about staff's (5.3). The rule a question asks about belongs to t
 acts: "what happens to a teacher who posts…", "pupil in my class tried to add me, what's the rule for them".
 
 The asker's own role stays when the question asks what the asker should do ("a Year 6 added me on Instagram,
-what do I do?" is the member of staff's duty, 5.4), when the message tells what happened without asking ("a
-parent keeps posting nasty stuff about me": what the member of staff should do, 8.5), when "I" or "we" comes
-before any group, and when the group named only has something done to it ("my daughter is getting nasty
-messages", "a pupil was caught with…").
+what do I do?" is the member of staff's duty, 5.4; "is it ok to accept a friend request from a parent?": 5.3),
+when the message tells what happened without asking ("a parent keeps posting nasty stuff about me": what the
+member of staff should do, 8.5), when "I" or "we" comes before any group, and when the group named only has
+something done to it ("my daughter is getting nasty messages", "a pupil was caught with…").
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ _DONE_TO = re.compile(
 _ASKS_FOR_THEMSELVES = re.compile(
     r"\b(what|who|how|where|when|why)\s+(do|should|can|could|would|must|shall)\s+(i|we)\b"
     r"|(^|[,.;?!]\s*|\b(so|and|but|then)\s+)(do|should|can|could|must|shall|am|may)\s+(i|we)\b"
-    r"|\b(i|we)\s+(need|have|must|should)\b",
+    r"|\b(i|we)\s+(need|have|must|should)\b"
+    # "is it ok to accept a friend request from a parent?": nobody else is doing the accepting
+    r"|^\W*(is|isn'?t|would|will)\s+it\s+(ever\s+|really\s+|still\s+)?(ok|okay|alright|all right|acceptable|allowed|fine|"
+    r"appropriate|wrong|a problem|against the rules|against policy)\s+(for me\s+|for us\s+)?to\b",
     re.I,
 )
 

@@ -235,8 +235,10 @@ def started(response) -> bool:
     return any(m.get("report") == "started" for m in response.json()["messages"])
 
 
-def test_a_question_about_friending_a_parent_is_answered_with_no_form(running_stack):
-    response = running_stack.chat("Is it ok to accept a friend request from a parent", sender="rep-question")
+@pytest.mark.parametrize("message", ["Is it ok to accept a friend request from a parent",
+                                     "Is it ok to accept a facebook friend request from a parent of a child in my class?"])
+def test_a_question_about_friending_a_parent_is_answered_with_no_form(running_stack, message):
+    response = running_stack.chat(message, sender=f"rep-question-{len(message)}")
     assert not started(response)
     [answer] = [m for m in response.json()["messages"] if m.get("covered") is not None]
     assert answer["citations"][0]["clause"] == "5.3"

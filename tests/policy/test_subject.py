@@ -25,6 +25,8 @@ from bot.policy.subject import subject_role
     ("My daughter is getting nasty messages from classmates, will the school deal with it?", None),  # done to
     ("a pupil was caught with an inappropriate image, what happens?", None),
     ("a parent keeps posting nasty stuff about me on facebook", None),  # told, not asked: the asker's duty
+    ("Is it ok to accept a facebook friend request from a parent of a child in my class?", None),  # the asker accepts
+    ("is it ok for a pupil to add me?", "pupil"),
 ])
 def test_the_subject_of_a_question(question, role):
     assert subject_role(question) == role
