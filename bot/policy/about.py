@@ -19,7 +19,8 @@ DATES = re.compile(
 PURPOSE = re.compile(r"\b(why|purpose|aims?|point|intent|intention|for what|what is (it|this|the policy) for|"
                      r"commit(ted|ment)?|goals?|overview|summar\w*|about)\b", re.I)
 MEANING = re.compile(r"\b(what (is|are|does|counts?|do you mean)|what's|whats|mean\w*|defin\w*|count(s)? as|"
-                     r"classed as|considered|is \w+ (a |an )?social media|kind of|types? of|examples?)\b", re.I)
+                     r"classed as|considered|(is|are) (\w+ ){1,3}(a |an )?(social media|cyber ?bullying)|"
+                     r"(does|do) (\w+ ){1,3}count|kind of|types? of|examples?)\b", re.I)
 
 
 def about_dates(question: str, policies: dict[str, Policy], today: dt.date) -> Answer | None:

@@ -161,7 +161,7 @@ class PolicyIndex:
         self.gates = self._gates() if self.unanswered is not None else None
         docs = [" ".join([c.section, c.text, *c.items]) for c in self.clauses]
         common = lower_case_words(docs)
-        self.people = [people_named(" ".join([c.text, *c.items]), common) for c in self.clauses]
+        self.people = [people_named(c.text, common) for c in self.clauses]  # a list's items name things: "Google Classrooms"
         self.bm25 = BM25(docs)
         self.audience_mask = {
             role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)

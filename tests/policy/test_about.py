@@ -40,6 +40,9 @@ def test_intent_answers_purpose_and_definitions_answer_meaning():
     assert may_answer("intent", "Statement of intent", "what is the point of this policy?")
     assert not may_answer("intent", "Statement of intent", "What is the school's uniform policy on shoes")
     assert may_answer("3.1", "Definitions", "Is ClassDojo social media?")
+    assert may_answer("3.1", "Definitions", "is google classroom social media?")
+    assert may_answer("3.1", "Definitions", "Does Google Classrooms count?")
+    assert may_answer("3.2", "Definitions", "are group chats cyberbullying?")
     assert not may_answer("3.2", "Definitions", "my son was upset by a group chat")
     assert may_answer("5.3", "Social media use - staff", "anything at all")
 
@@ -48,3 +51,16 @@ def test_people_are_two_capitalised_words_the_corpus_never_writes_in_lower_case(
     common = lower_case_words(["the governing body", "individual schools", "google classroom"])
     assert people_named("The school's network manager is Matt Codling, Stockport AVA Services", common) == {"codling"}
     assert people_named("Individual Governing Bodies has responsibility", common) == set()
+
+
+@pytest.mark.model
+def test_the_people_a_clause_names_are_in_its_sentence_not_in_the_items_of_its_list(real_encoder):
+    """3.1's list ("Microsoft Teams", "Zoom", "Google Classrooms") names platforms, not people: "should I google
+    myself?" is about checking one's online presence (5.12), not a question naming someone in 3.1."""
+    from bot.policy.assistant import PolicyAssistant
+
+    assistant = PolicyAssistant(encoder=real_encoder)
+    assert assistant.index.naming("should I google myself?") == []
+    assert [h.clause.number for h in assistant.index.naming("who's Matt Codling?")] == ["2.2"]
+    assert assistant.ask("should I google myself?", "staff").cited()[0] == "D200 5.12"
+    assert assistant.ask("is google classroom social media?", "staff").cited()[0] == "D200 3.1"
