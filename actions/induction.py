@@ -45,7 +45,8 @@ def induction_service() -> InductionService:
     return InductionService(Settings.from_env())
 
 
-NAMES_THE_INDUCTION = re.compile(r"\b(induction|quiz|module)\b", re.IGNORECASE)
+NAMES_THE_INDUCTION = re.compile(r"\b(induction|quiz|module|(take|walk) me through)\b", re.IGNORECASE)
+STEP_WORDS = 4  # outside an induction, a message Rasa took for a step that is this long is a question
 
 
 def in_an_induction(tracker: Tracker) -> bool:
@@ -77,7 +78,7 @@ class ActionStartInduction(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         instead = None if NAMES_THE_INDUCTION.search(tracker.latest_message.get("text") or "") else \
-            answered_instead(dispatcher, tracker)  # "can I go on Facebook on my lunch break?" starts nothing
+            answered_instead(dispatcher, tracker, unanswered_too=True)  # "can I go on Facebook at lunch?" starts nothing
         if instead is not None:
             return [*instead, FollowupAction("action_listen")]
         triaged = triage_first(dispatcher, tracker)
@@ -123,9 +124,9 @@ class InductionStep(Action, ABC):
         ...
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        if not self.after_the_name and not NAMES_THE_INDUCTION.search(tracker.latest_message.get("text") or "") \
-                and not in_an_induction(tracker):
-            instead = answered_instead(dispatcher, tracker)
+        text = tracker.latest_message.get("text") or ""
+        if not self.after_the_name and not NAMES_THE_INDUCTION.search(text) and not in_an_induction(tracker):
+            instead = answered_instead(dispatcher, tracker, unanswered_too=len(text.split()) >= STEP_WORDS)
             if instead is not None:
                 return instead
         triaged = triage_first(dispatcher, tracker)

@@ -104,11 +104,14 @@ def small_talk(text: str) -> bool:
     return not words or bool(SMALL_TALK.fullmatch(" ".join(words) + " "))
 
 
-def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker,
+                     unanswered_too: bool = False) -> list[dict] | None:
     """A message Rasa's intents took for small talk or a command (an induction step, cancelling a report when none
     is under way) that is really a question the policy answers, alone or read with the question before it ("does
     that apply to TAs too?", "can I go on Facebook on my lunch break?"): answered as one, and its events returned.
-    None when it is small talk or a button's payload, or the policy has no answer: the caller replies as before."""
+    With `unanswered_too`, a question no policy answers gets the not-covered reply ("is Roblox ok for an 8 year
+    old?" is not a request to start the induction). None when it is small talk or a button's payload, or the policy
+    has no answer (and `unanswered_too` is not set): the caller replies as before."""
     text = str(tracker.latest_message.get("text") or "")
     if text.startswith("/") or small_talk(text):
         return None
@@ -117,7 +120,7 @@ def answered_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     except MessageProblem:
         return None
     question, found = look_up(tracker, cleaned)
-    if found is None or not found.payload.get("covered"):
+    if found is None or not (found.payload.get("covered") or unanswered_too):
         return None
     return answer(dispatcher, tracker, looked_up=(question, found))
 

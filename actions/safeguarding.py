@@ -16,7 +16,7 @@ from actions.asker import role_of
 from bot.policy.answers import citation
 from bot.policy.assistant import shared_assistant
 from bot.safeguarding.advice import advice_for
-from bot.safeguarding.answers import ADVICE_POLICY, clauses_in_section, gives_way
+from bot.safeguarding.answers import ADVICE_POLICY, answered_in_section, gives_way
 from bot.safeguarding.cues import cue_kinds
 from bot.safeguarding.triage import Verdict, shared_triage
 
@@ -95,16 +95,16 @@ def _cite(number: str) -> dict | None:
 def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dict | None = None,
                  ahead: Future[Verdict] | None = None) -> Triaged:
     """Triage the latest message once per turn; for a concern, say the advice now (it comes first).
-    `answer` is the policy's answer payload to the same message, when there is one: its clauses in the
-    concern's section are quoted, and a hesitant bullying or images verdict gives way to it. `ahead` is the
-    verdict `verdict_ahead` started for this message."""
+    `answer` is the policy's answer payload to the same message, when there is one: when it leads with a clause of
+    the concern's section, its clauses there are quoted, and a hesitant bullying or images verdict gives way to it.
+    `ahead` is the verdict `verdict_ahead` started for this message."""
     message = tracker.latest_message or {}
     text, message_id = str(message.get("text") or ""), str(message.get("message_id") or "")
     if _triaged_already(tracker):
         return Triaged(tracker.get_slot(SLOT_KIND) or "none", [], fresh=False)
     kind, also = _kinds(text, answer, ahead)
     if kind != "none":
-        numbers = clauses_in_section(answer, kind)
+        numbers = answered_in_section(answer, kind)
         advice = advice_for(kind, role_of(tracker), _dsl_name(), text, _cite, numbers, also)
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
         log.info("safeguarding triage: %s", kind)  # the kind only, never the words

@@ -69,10 +69,11 @@ class PolicyAssistant:
 
     def ask(self, question: str, role: str | None = None) -> Answer:
         role = role if role in ROLES else None
-        dates = about_dates(question, self.policies, self.clock())
+        quoted = self.index.quoting(question)  # a clause pasted in is that clause, whatever other policy it names
+        dates = None if quoted else about_dates(question, self.policies, self.clock())
         if dates is not None:
             return dates
-        if other_policy(question, [p.title for p in self.policies.values()]):
+        if not quoted and other_policy(question, [p.title for p in self.policies.values()]):
             return not_covered(question, self.policies, self.clock())
         about = subject_role(question) or role  # whose rules: "can a pupil…" asked by staff is about pupils'
         only = policy_named(question, self.policies)
@@ -80,7 +81,7 @@ class PolicyAssistant:
         if only and not found.covered:  # the naming words may outweigh what is asked about: without them
             found = self.index.search(without_policy_name(question, self.policies[only]), about, k=6, only=only)
         hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
-        named = self.index.naming(question)  # "who's Matt Codling?": the clause that names them
+        named = quoted or self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
             hits.sort(key=lambda h: h.clause.number != "intent")
         naming = {n.clause for n in named}

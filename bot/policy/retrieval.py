@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,8 @@ GATE_C = 3.0  # the gates' inverse regularisation strength (C, as scikit-learn n
 # The gates read questions, not fragments: a message shorter than this ("and the headteacher?", "on the school
 # computers?") is left to covered_at and to the follow-up rules (bot.policy.followups.SHORT is nine words).
 GATE_WORDS = 10
+QUOTE_WORDS = 8  # a message this long that matches a clause's sentence this closely is that clause, pasted in
+QUOTE_RATIO = 0.85
 
 
 def logistic_regression(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
@@ -161,7 +164,8 @@ class PolicyIndex:
         self.gates = self._gates() if self.unanswered is not None else None
         docs = [" ".join([c.section, c.text, *c.items]) for c in self.clauses]
         common = lower_case_words(docs)
-        self.people = [people_named(c.text, common) for c in self.clauses]  # a list's items name things: "Google Classrooms"
+        self.people = [people_named(c.text, common) for c in self.clauses]
+        self._clause_words = [re.findall(r"[a-z0-9]+", c.text.lower()) for c in self.clauses]  # a list's items name things: "Google Classrooms"
         self.bm25 = BM25(docs)
         self.audience_mask = {
             role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)
@@ -246,6 +250,20 @@ class PolicyIndex:
             return False
         vector = self.encoder.encode([self.glossary.expand(text)])[0]
         return float(np.max(self.unanswered @ vector)) - float(np.max(self.vectors @ vector)) >= BEYOND_BY
+
+    def quoting(self, question: str) -> list[Hit]:
+        """The clause whose own sentence the message reproduces (pasted in, give or take a few words): "If pupils or
+        ex-pupils attempt to friend ... members of staff" is 5.4, though 6.4 says nearly the same the other way round."""
+        words = re.findall(r"[a-z0-9]+", question.lower())
+        if len(words) < QUOTE_WORDS:
+            return []
+        best, ratio = None, QUOTE_RATIO
+        for i, theirs in enumerate(self._clause_words):
+            if len(theirs) >= QUOTE_WORDS and abs(len(theirs) - len(words)) <= len(theirs) * (1 - QUOTE_RATIO):
+                r = difflib.SequenceMatcher(None, words, theirs, autojunk=False).ratio()
+                if r >= ratio:
+                    best, ratio = i, r
+        return [] if best is None else [Hit(self.clauses[best], 1.0, 1.0, 1.0, "")]
 
     def naming(self, question: str) -> list[Hit]:
         """Clauses that name a person the question names ("who's Matt Codling?"), best first."""

@@ -30,6 +30,16 @@ def clauses_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
     return tuple(c["clause"] for c in payload.get("citations", []) if _section(c) == SECTIONS[kind])
 
 
+def answered_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
+    """The clauses of the kind's section that answer this very message, when the policy answer leads with one
+    ("will school investigate bullying at the weekend?": 8.4); empty when it leads with another section, so a clause
+    of the section the search found further down ("a parent is slagging me off": 8.8, third) does not stand in for
+    the clauses that fit the asker (8.5 to 8.9)."""
+    clauses = clauses_in_section(payload, kind)
+    first = (payload or {}).get("citations") or [{}]
+    return clauses if clauses and _section(first[0]) == SECTIONS[kind] else ()
+
+
 def gives_way(verdict: Verdict, payload: dict | None) -> bool:
     """A hesitant bullying or images verdict (the model not sure, and the message about nothing else), on a
     question the policy answers from another section, is a question rather than a concern: answer it.

@@ -133,6 +133,17 @@ def test_small_talk_still_gets_its_reply_and_a_question_starts_no_induction():
 
 
 @pytest.mark.model
+def test_a_question_no_policy_answers_taken_for_the_induction_gets_the_not_covered_reply():
+    messages, events = run(make_tracker("is Roblox ok for an 8 year old?", "start_induction", role="parent"),
+                           ActionStartInduction)
+    assert messages[-1]["custom"]["covered"] is False and messages[-1]["custom"]["citations"] == []
+    assert "induction" not in messages[-1]["text"].lower()
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+    messages, _ = run(make_tracker("is Roblox ok for an 8 year old?", "continue_induction"), ActionContinueInduction)
+    assert messages[-1]["custom"]["covered"] is False
+
+
+@pytest.mark.model
 def test_a_follow_up_after_safeguarding_advice_is_read_with_the_message_before_it():
     _, events = run(make_tracker("my daughter got sent a naked pic by another kid", "describe_incident", role="parent"))
     assert {"event": "slot", "timestamp": None, "name": "last_question",

@@ -39,3 +39,58 @@ def test_answers_through_the_chat_do_not_get_worse(running_stack, name):
         assert quality.not_covered_refused >= refused and quality.wrongly_refused <= wrongly, quality
     assert follow is None or (quality.follow_ups_right or 0.0) >= follow, quality
     assert quality.reports_started <= reports, quality
+
+
+def cited(response) -> list[str]:
+    return [c["clause"] for m in response.json()["messages"] for c in m.get("citations", [])]
+
+
+def answer_of(response) -> dict:
+    [answer] = [m for m in response.json()["messages"] if m.get("covered") is not None]
+    return answer
+
+
+@pytest.mark.parametrize("message, role, expect", [
+    ("What does SMART stand for?", "pupil", {"10.1"}),
+    ("who's Matt Codling?", "staff", {"2.2"}),
+    ("Is ClassDojo social media?", "parent", {"3.1"}),
+    ("should I google myself?", "staff", {"5.12"}),
+    ("I'm on playground duty - can I scroll my phone?", "staff", {"5.1", "5.2"}),
+    ("Is it ok to accept a facebook friend request from a parent of a child in my class?", "staff", {"5.3"}),
+    ("What is the school's uniform policy?", "parent", set()),
+    ("is Roblox ok for an 8 year old?", "parent", set()),
+])
+def test_questions_people_asked_get_the_right_clause_or_not_covered(running_stack, message, role, expect):
+    response = running_stack.chat(message, role=role, sender=f"example-{abs(hash(message))}")
+    assert not any(m.get("report") == "started" for m in response.json()["messages"])
+    answer = answer_of(response)
+    if expect:
+        assert answer["covered"] and answer["citations"][0]["clause"] in expect, answer
+    else:
+        assert answer["covered"] is False and answer["citations"] == [], answer
+    if message.startswith("Is ClassDojo"):
+        assert "ClassDojo" in answer["text"]
+
+
+def test_the_policys_dates_are_answered_from_its_front_matter(running_stack):
+    answer = answer_of(running_stack.chat("When is this policy due for review?", sender="example-dates"))
+    assert "due for review October 2022" in answer["text"] and "may be out of date" in answer["text"]
+
+
+@pytest.mark.parametrize("message, role, section", [
+    ("my son is being bullied on whatsapp by kids in his class, what can I do?", "parent", "8"),
+    ("a parent is slagging me off on Facebook", "staff", "8.5"),
+])
+def test_bullying_gets_the_section_8_clauses_that_fit_the_asker(running_stack, message, role, section):
+    clauses = cited(running_stack.chat(message, role=role, sender=f"example-{role}-bullying"))
+    assert clauses and (clauses[0] == section or clauses[0].split(".")[0] == section), clauses
+
+
+@pytest.mark.parametrize("number", ["3.1", "5.4", "5.8", "6.3", "7.2", "8.6"])
+def test_the_policys_own_words_pasted_in_cite_that_clause(running_stack, number):
+    from bot.policy.corpus import load_corpus
+
+    [policy] = [p for p in load_corpus(ROOT / "policy_corpus") if p.code == "D200"]
+    response = running_stack.chat(policy.clause(number).text, sender=f"example-paste-{number}")
+    assert not any(m.get("report") == "started" for m in response.json()["messages"])
+    assert cited(response)[0] == number

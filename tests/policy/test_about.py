@@ -64,3 +64,17 @@ def test_the_people_a_clause_names_are_in_its_sentence_not_in_the_items_of_its_l
     assert [h.clause.number for h in assistant.index.naming("who's Matt Codling?")] == ["2.2"]
     assert assistant.ask("should I google myself?", "staff").cited()[0] == "D200 5.12"
     assert assistant.ask("is google classroom social media?", "staff").cited()[0] == "D200 3.1"
+
+
+@pytest.mark.model
+def test_every_clause_pasted_in_cites_that_clause(real_encoder):
+    """The policy's own words are that clause (5.4 and 6.4 say nearly the same with the roles swapped; 8.2 names
+    the behaviour policy, another of the school's policies)."""
+    from bot.policy.assistant import PolicyAssistant
+
+    assistant = PolicyAssistant(encoder=real_encoder)
+    policy = assistant.policies["D200"]
+    for clause in policy.clauses:
+        assert assistant.ask(clause.text, "staff").cited()[:1] == [f"D200 {clause.number}"], clause.number
+    shortened = "If pupils attempt to friend staff, they must be reported."  # a paraphrase is searched as usual
+    assert assistant.index.quoting(shortened) == []

@@ -146,3 +146,15 @@ def test_advice_covers_a_kind_when_it_carries_that_kinds_guidance():
     assert figures.kind("danger").recall == 0.0 and figures.kind("danger").advised == 1.0
     assert figures.kind("bullying").recall_any == 1.0 and figures.kind("bullying").advised == 0.0
     assert figures.false_alarms == 0.5
+
+
+def test_the_sections_clauses_stand_in_for_the_askers_only_when_the_answer_leads_with_one():
+    from bot.safeguarding.answers import answered_in_section
+
+    def answer(*numbers: str) -> dict:
+        return {"covered": True, "citations": [{"policy": "D200", "clause": n} for n in numbers]}
+
+    assert answered_in_section(answer("8.4", "8.3", "6.6"), "bullying") == ("8.4", "8.3")
+    assert answered_in_section(answer("5.10", "6.6", "8.8"), "bullying") == ()  # 8.8 third: the asker's clauses
+    assert answered_in_section({"covered": False, "citations": []}, "bullying") == ()
+    assert answered_in_section(None, "sexual_images") == ()
