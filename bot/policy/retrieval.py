@@ -164,8 +164,9 @@ class PolicyIndex:
         self.gates = self._gates() if self.unanswered is not None else None
         docs = [" ".join([c.section, c.text, *c.items]) for c in self.clauses]
         common = lower_case_words(docs)
+        # people are named in a clause's sentence; its list's items name things ("Microsoft Teams", "Google Classrooms")
         self.people = [people_named(c.text, common) for c in self.clauses]
-        self._clause_words = [re.findall(r"[a-z0-9]+", c.text.lower()) for c in self.clauses]  # a list's items name things: "Google Classrooms"
+        self._clause_words = [re.findall(r"[a-z0-9]+", c.text.lower()) for c in self.clauses]
         self.bm25 = BM25(docs)
         self.audience_mask = {
             role: np.asarray([audience in c.audience for c in self.clauses], dtype=np.float32)
