@@ -12,15 +12,18 @@ from bot.policy.corpus import Policy
 
 DATES = re.compile(
     r"\b(review date|due (for )?(a |its )?review|reviewed|next review|up for review|out of date|up to date|outdated|"
-    r"old policy|still (valid|current|in force|apply|applies|the current)|current version|latest version|"
+    r"old policy|still (valid|current|in force|the current)|still appl(y|ies)(?=\s*(\?|$|now|today|in \d{4}))|"
+    r"current version|latest version|"
     r"expired?|when (was|did) (it|this|the policy|the social media policy)( \w+)? (written|made|published|adopted|"
     r"dated|updated|come in|start)|date of (the |this )?policy|how old is|last updated|is (this|it|the policy) "
     r"(current|new|old|valid))\b", re.I)
 PURPOSE = re.compile(r"\b(why|purpose|aims?|point|intent|intention|for what|what is (it|this|the policy) for|"
-                     r"commit(ted|ment)?|goals?|overview|summar\w*|about)\b", re.I)
+                     r"commit(ted|ment)?|goals?|overview|summar\w*|"
+                     r"(polic(y|ies)|it|d200)( is| are)?( all)? about)\b", re.I)  # not "learn about", "complain about"
 MEANING = re.compile(r"\b(what (is|are|does|counts?|do you mean)|what's|whats|mean\w*|defin\w*|count(s)? as|"
                      r"classed as|considered|(is|are) (\w+ ){1,3}(a |an )?(social media|cyber ?bullying)|"
-                     r"(does|do) (\w+ ){1,3}count|kind of|types? of|examples?)\b", re.I)
+                     r"(does|do) (\w+ ){1,3}count|(treated|covered|included) (as|by|in)|kind of|types? of|examples?)\b",
+                     re.I)
 
 
 def about_dates(question: str, policies: dict[str, Policy], today: dt.date) -> Answer | None:
