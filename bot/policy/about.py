@@ -20,9 +20,10 @@ DATES = re.compile(
 PURPOSE = re.compile(r"\b(why|purpose|aims?|point|intent|intention|for what|what is (it|this|the policy) for|"
                      r"commit(ted|ment)?|goals?|overview|summar\w*|"
                      r"(polic(y|ies)|it|d200)( is| are)?( all)? about)\b", re.I)  # not "learn about", "complain about"
-MEANING = re.compile(r"\b(what (is|are|does|counts?|do you mean)|what's|whats|mean\w*|defin\w*|count(s)? as|"
+MEANING = re.compile(r"\b((what|wat|wot) (is|are|does|counts?|do you mean)|what's|whats|wats|mean\w*|defin\w*|count(s)? as|"
                      r"classed as|considered|(is|are) (\w+ ){1,3}(a |an )?(social media|cyber ?bullying)|"
-                     r"(does|do) (\w+ ){1,3}count|(treated|covered|included) (as|by|in)|kind of|types? of|examples?)\b",
+                     r"(does|do) (\w+ ){1,3}count|(treated|covered|included) (as|by|in)|becomes? (\w+ )?(social media|"
+                     r"cyber ?bullying)|kind of|types? of|examples?)\b",
                      re.I)
 
 

@@ -46,6 +46,8 @@ def test_intent_answers_purpose_and_definitions_answer_meaning():
     assert may_answer("3.1", "Definitions", "Does Google Classrooms count?")
     assert may_answer("3.2", "Definitions", "are group chats cyberbullying?")
     assert may_answer("3.1", "Definitions", "Is ClassDojo covered by the social media policy?")
+    assert may_answer("3.2", "Definitions", "wat is cyber bullying")
+    assert may_answer("3.2", "Definitions", "At what point does a silly group chat row become cyberbullying?")
     assert may_answer("intent", "Statement of intent", "what is this policy all about?")
     for question in ("do the children learn about staying safe online?", "Am I allowed to complain about the school?"):
         assert not may_answer("intent", "Statement of intent", question), question
