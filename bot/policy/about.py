@@ -15,8 +15,11 @@ DATES = re.compile(
     r"old policy|still (valid|current|in force|the current)|still appl(y|ies)(?=\s*(\?|$|now|today|in \d{4}))|"
     r"current version|latest version|"
     r"expired?|when (was|did) (it|this|the policy|the social media policy)( \w+)? (written|made|published|adopted|"
-    r"dated|updated|come in|start)|date of (the |this )?policy|how old is|last updated|is (this|it|the policy) "
-    r"(current|new|old|valid))\b", re.I)
+    r"dated|updated|come in|start)|date of (the |this )?policy|last updated|is (this|it|the policy) "
+    r"(current|new|old|valid)|how (recent|current|new|old|up to date) is (this|the|it|d200)\b|in date|overdue|"
+    r"(newer|more recent|updated|new) version|still in use|still the (one|policy|version)|(is|it'?s) from (19|20)\d\d|"
+    r"what year is|last (looked at|checked)|"
+    r"(polic(y|ies)|it|this|d200)\b.{0,20}\b(be|been|get|gets|getting|was|is) (updated|renewed|revised|replaced))\b", re.I)
 PURPOSE = re.compile(r"\b(why|purpose|aims?|point|intent|intention|for what|what is (it|this|the policy) for|"
                      r"commit(ted|ment)?|goals?|overview|summar\w*|"
                      r"(polic(y|ies)|it|d200)( is| are)?( all)? about)\b", re.I)  # not "learn about", "complain about"

@@ -12,7 +12,10 @@ from bot.policy.wording import lower_case_words, people_named
 
 @pytest.mark.parametrize("question", ["When is this policy due for review?", "is the social media policy out of date?",
                                       "when was the policy written?", "Is this the current version?",
-                                      "does the policy still apply?"])
+                                      "does the policy still apply?", "how recent is this policy?",
+                                      "has this policy been renewed?", "is there a newer version of the policy?",
+                                      "is this still the policy we follow?", "what year is the policy from?",
+                                      "is the policy overdue for review?"])
 def test_questions_about_its_dates_are_answered_from_the_front_matter(policies, question):
     d200 = {"D200": policies[0]}
     late = about_dates(question, d200, dt.date(2026, 11, 26))
@@ -24,7 +27,8 @@ def test_questions_about_its_dates_are_answered_from_the_front_matter(policies, 
 
 @pytest.mark.parametrize("question", ["can I friend a parent?", "who reviews cyber bullying incidents?",
                                       "what happens to photos after the trip?",
-                                      "Does the social media policy still apply to what I post at weekends?"])
+                                      "Does the social media policy still apply to what I post at weekends?",
+                                      "how old is too old for snapchat", "should I keep my privacy settings updated?"])
 def test_other_questions_are_not_about_its_dates(policies, question):
     assert about_dates(question, {"D200": policies[0]}, dt.date(2026, 11, 26)) is None
 
