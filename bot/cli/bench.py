@@ -114,6 +114,9 @@ def print_followups(assistant: PolicyAssistant) -> None:
     third = load_followups(ROOT / "tests" / "policy" / "questions_followups_third.yml")
     print(f"| follow-ups right (questions_followups_third.yml, {len(third)}; held-out half) | "
           f"{followups_right(assistant, third):.3f} ({followups_right(assistant, third[1::2]):.3f})")
+    fourth = load_followups(ROOT / "tests" / "policy" / "questions_followups_fourth.yml")
+    print(f"| follow-ups right (questions_followups_fourth.yml, {len(fourth)}; all held out) | "
+          f"{followups_right(assistant, fourth):.3f}")
     print(f"| short questions right after an unrelated one (team's sets)      | {after}/{n} "
           f"(on their own: {alone}/{n})\n")
     refused, uncovered, right, wrongly, covered = boundary(
@@ -187,11 +190,12 @@ def stack_figures(questions, sets: dict[str, list[Row]]) -> dict:
     return figures
 
 
-FOLLOW_UP_SETS = tuple(ROOT / "tests" / "policy" / f"questions_followups{tail}.yml" for tail in ("", "_fresh", "_third"))
+FOLLOW_UP_SETS = tuple(ROOT / "tests" / "policy" / f"questions_followups{tail}.yml"
+                       for tail in ("", "_fresh", "_third", "_fourth"))
 
 
 def chat_sets(questions) -> dict[str, list[Row]]:
-    """Our own questions, our three follow-up sets (each after its first question), and the independent set beside
+    """Our own questions, our four follow-up sets (each after its first question), and the independent set beside
     ../shared when it is there (measured, never tuned on)."""
     sets = {"own questions": [Row(q.question, q.role, tuple(e.split()[-1] for e in q.expect)) for q in questions],
             "own follow-ups": [Row(f.question, f.role, tuple(sorted(e.split()[-1] for e in f.expect)), f.first)

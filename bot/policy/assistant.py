@@ -67,7 +67,9 @@ class PolicyAssistant:
                 )
             return self.__dict__["_index"]
 
-    def ask(self, question: str, role: str | None = None) -> Answer:
+    def ask(self, question: str, role: str | None = None, alone: str | None = None) -> Answer:
+        """The answer to `question` asked by `role`; `alone` is the latest message when `question` is that message
+        read with the question before it (PolicyIndex.search weighs it)."""
         role = role if role in ROLES else None
         quoted = self.index.quoting(question)  # a clause pasted in is that clause, whatever other policy it names
         dates = None if quoted else about_dates(question, self.policies, self.clock())
@@ -77,9 +79,10 @@ class PolicyAssistant:
             return not_covered(question, self.policies, self.clock())
         about = subject_role(question) or role  # whose rules: "can a pupil…" asked by staff is about pupils'
         only = policy_named(question, self.policies)
-        found = self.index.search(question, about, k=6, only=only)
+        found = self.index.search(question, about, k=6, only=only, alone=alone)
         if only and not found.covered:  # the naming words may outweigh what is asked about: without them
-            found = self.index.search(without_policy_name(question, self.policies[only]), about, k=6, only=only)
+            found = self.index.search(without_policy_name(question, self.policies[only]), about, k=6, only=only,
+                                      alone=alone)
         hits = [h for h in found.hits if may_answer(h.clause.number, h.clause.section, question)]
         named = quoted or self.index.naming(question)  # "who's Matt Codling?": the clause that names them
         if PURPOSE.search(question):  # "what is this policy for?": the statement of intent first
@@ -112,7 +115,7 @@ class PolicyAssistant:
         if not mine and not (followups.leans_on(text) or len(text.split()) <= 3):
             return question, alone  # the question before it could not be used: no second search
         context = followups.with_context(text, previous)
-        together = self.ask(context, role)
+        together = self.ask(context, role, alone=text)
         theirs = together.cited()
         if theirs and (not mine or theirs[0] in mine or followups.points_back(text)):
             return context, together

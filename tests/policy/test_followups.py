@@ -68,10 +68,11 @@ def test_a_short_message_is_read_with_the_question_before_it_only_when_that_help
 @pytest.mark.model
 def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder):
     """tests/policy/questions_followups.yml: 65 first questions and follow-ups written from the policy alone.
-    Measured 2026-11: 0.785 of follow-ups right (0.800 before a message whose pronoun points back was answered as
-    read with the question before it, 0.769 after it and before the encoder was trained on about thirty phrasings
-    a clause); of 114 short questions from the team's sets asked right after an unrelated one, 104 answered right
-    (105 on their own). Floors: the figures less 0.02."""
+    Measured 2026-11: 0.831 of follow-ups right (0.785 before a follow-up read with its first question was scored
+    in part on its own words, 0.800 before a message whose pronoun points back was answered as read with the
+    question before it, 0.769 after it and before the encoder was trained on about thirty phrasings a clause); of
+    114 short questions from the team's sets asked right after an unrelated one, 109 answered right (108 on their
+    own). Floors: the figures less 0.02."""
     from bot.policy.assistant import PolicyAssistant
     from bot.policy.evaluation import followups_right, load_followups, load_questions, short_after_unrelated
     from bot.policy.followups import SHORT
@@ -79,7 +80,7 @@ def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder)
 
     assistant = PolicyAssistant(encoder=real_encoder)
     folder = ROOT / "tests" / "policy"
-    assert followups_right(assistant, load_followups(folder / "questions_followups.yml")) >= 0.765
+    assert followups_right(assistant, load_followups(folder / "questions_followups.yml")) >= 0.811
     questions = load_questions(folder / "questions.yml") + load_questions(folder / "questions_tuning.yml")
     after, alone, n = short_after_unrelated(assistant, questions, SHORT)
     assert n >= 100 and after / n >= alone / n - 0.04
@@ -88,8 +89,9 @@ def test_follow_ups_and_unrelated_short_questions_do_not_get_worse(real_encoder)
 @pytest.mark.model
 def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
     """tests/policy/questions_followups_fresh.yml: 112 pairs written from the policy alone, 16 of them follow-ups
-    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 92 of 112 right (0.821), 47 of
-    the 56 held-out rows (0.839); 84 and 41 before a message whose pronoun points back was read with its first
+    the policy does not cover ("and what about the uniform?"). Measured 2026-11: 95 of 112 right (0.848), 49 of
+    the 56 held-out rows (0.875), 14 of the 16 not covered refused; 92 and 47 before a follow-up read with its first
+    question was scored in part on its own words, 84 and 41 before a message whose pronoun points back was read with its first
     question and "what about the head?" replaced the teacher rather than the child, 90 and 45 before the encoder
     was trained on about thirty phrasings a clause. Floors: the figures less 0.02."""
     from bot.policy.assistant import PolicyAssistant
@@ -99,16 +101,17 @@ def test_follow_ups_written_fresh_do_not_get_worse(real_encoder):
     assistant = PolicyAssistant(encoder=real_encoder)
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups_fresh.yml")
     assert len(rows) == 112
-    assert followups_right(assistant, rows) >= 0.801
-    assert followups_right(assistant, rows[1::2]) >= 0.819
-    assert followups_right(assistant, [r for r in rows if not r.expect]) >= 0.75  # 13 of 16 refused
+    assert followups_right(assistant, rows) >= 0.828
+    assert followups_right(assistant, rows[1::2]) >= 0.855
+    assert followups_right(assistant, [r for r in rows if not r.expect]) >= 0.8125  # 13 of 16 refused
 
 
 @pytest.mark.model
 def test_a_third_set_of_follow_ups_does_not_get_worse(real_encoder):
     """tests/policy/questions_followups_third.yml: 86 pairs written from the policy alone by someone who had seen
-    neither the code nor the other sets (13 follow-ups the policy does not answer). Measured 2026-11: 59 of 86 right
-    (0.686), 28 of the 43 held-out rows (0.651); 50 of 86 before a message whose pronoun points back was read with
+    neither the code nor the other sets (13 follow-ups the policy does not answer). Measured 2026-11: 60 of 86 right
+    (0.698), 30 of the 43 held-out rows (0.698); 59 and 28 before a follow-up read with its first question was scored
+    in part on its own words, 50 of 86 before a message whose pronoun points back was read with
     its first question, 57 before the encoder was trained on about thirty phrasings a clause. Floors: the figures
     less 0.02."""
     from bot.policy.assistant import PolicyAssistant
@@ -118,5 +121,20 @@ def test_a_third_set_of_follow_ups_does_not_get_worse(real_encoder):
     assistant = PolicyAssistant(encoder=real_encoder)
     rows = load_followups(ROOT / "tests" / "policy" / "questions_followups_third.yml")
     assert len(rows) == 86
-    assert followups_right(assistant, rows) >= 0.666
-    assert followups_right(assistant, rows[1::2]) >= 0.631
+    assert followups_right(assistant, rows) >= 0.678
+    assert followups_right(assistant, rows[1::2]) >= 0.678
+
+
+@pytest.mark.model
+def test_a_fourth_set_of_follow_ups_held_out_does_not_get_worse(real_encoder):
+    """tests/policy/questions_followups_fourth.yml: 67 pairs written from the policy alone, never tuned on (8
+    follow-ups the policy does not answer). Measured 2026-11: 44 of 67 right (0.657; 43 before a follow-up read with
+    its first question was scored in part on its own words). Floor: the figure less 0.02."""
+    from bot.policy.assistant import PolicyAssistant
+    from bot.policy.evaluation import followups_right, load_followups
+    from bot.settings import ROOT
+
+    assistant = PolicyAssistant(encoder=real_encoder)
+    rows = load_followups(ROOT / "tests" / "policy" / "questions_followups_fourth.yml")
+    assert len(rows) == 67
+    assert followups_right(assistant, rows) >= 0.637
