@@ -45,7 +45,8 @@ def induction_service() -> InductionService:
     return InductionService(Settings.from_env())
 
 
-NAMES_THE_INDUCTION = re.compile(r"\b(induction|quiz|module|(take|walk) me through)\b", re.IGNORECASE)
+NAMES_THE_INDUCTION = re.compile(r"\b(induction|quiz|module|(take|walk) me through|onboard\w*|get started|"
+                                 r"where do i (start|begin))\b", re.IGNORECASE)
 STEP_WORDS = 4  # outside an induction, a message Rasa took for a step that is this long is a question
 
 

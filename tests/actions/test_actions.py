@@ -148,3 +148,12 @@ def test_a_follow_up_after_safeguarding_advice_is_read_with_the_message_before_i
     _, events = run(make_tracker("my daughter got sent a naked pic by another kid", "describe_incident", role="parent"))
     assert {"event": "slot", "timestamp": None, "name": "last_question",
             "value": "my daughter got sent a naked pic by another kid"} in events
+
+
+def test_what_names_the_induction():
+    from actions.induction import NAMES_THE_INDUCTION
+
+    for text in ("start induction", "take me through the policy", "I'm new, where do I start?", "onboarding please"):
+        assert NAMES_THE_INDUCTION.search(text), text
+    for text in ("is Roblox ok for an 8 year old?", "I'm new, can I friend parents?"):
+        assert not NAMES_THE_INDUCTION.search(text), text
