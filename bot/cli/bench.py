@@ -126,6 +126,27 @@ def print_followups(assistant: PolicyAssistant) -> None:
           f"{right}/{covered} ({right / max(covered, 1):.3f}), refused {wrongly}/{covered}\n")
 
 
+REFUSAL_SETS = [ROOT / "tests" / "policy" / "questions_boundary.yml"] + [
+    ROOT / "tests" / "safeguarding" / f"ordinary_{name}.yml" for name in ("fresh", "sensitive", "unseen")]
+
+
+def print_refusal_tradeoff(assistant: PolicyAssistant) -> None:
+    """What refusing more uncovered questions costs: the refusal threshold raised, on the held-out question sets."""
+    from bot.policy.evaluation import refusal_tradeoff
+
+    questions = [q for path in REFUSAL_SETS for q in load_questions(path)]
+    rows = refusal_tradeoff(assistant, questions, [assistant.weights.covered_at, 0.5, 0.55, 0.6, 0.65, 0.7])
+    print("What refusing more costs: the refusal threshold (covered_at) raised, on the held-out sets questions_boundary "
+          "and ordinary_fresh, _sensitive and _unseen (never tuned on), answered as users get them")
+    print("| covered_at | not covered refused | covered wrongly refused | hit@1")
+    print("|------------|---------------------|-------------------------|------")
+    for r in rows:
+        print(f"| {r.covered_at:10.2f} | {r.not_covered_refused:3d}/{r.not_covered} "
+              f"({r.not_covered_refused / max(r.not_covered, 1):.3f})   | {r.covered_refused:3d}/{r.covered} "
+              f"({r.covered_refused / max(r.covered, 1):.3f})         | {r.hit_at_1:.3f}")
+    print("Targets on the dev set: not covered refused >= 0.95 with covered wrongly refused <= 0.03.\n")
+
+
 def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
 
@@ -315,6 +336,7 @@ def main() -> None:
     assistant = PolicyAssistant()  # as the actions answer: the fine-tuned retrieval encoder
     print_cross_group(assistant)
     print_followups(assistant)
+    print_refusal_tradeoff(assistant)
 
     timings = retrieval_latency(questions)
     sets = chat_sets(questions)

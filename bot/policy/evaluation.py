@@ -130,3 +130,34 @@ def boundary(assistant, questions: list[Labelled]) -> tuple[int, int, int, int, 
             wrongly += top is None
     uncovered = sum(1 for q in questions if not q.expect)
     return refused, uncovered, right, wrongly, len(questions) - uncovered
+
+
+@dataclass(frozen=True)
+class Tradeoff:
+    covered_at: float
+    not_covered_refused: int
+    not_covered: int
+    covered_refused: int
+    covered: int
+    hit_at_1: float
+
+
+def refusal_tradeoff(assistant, questions: list[Labelled], thresholds: list[float]) -> list[Tradeoff]:
+    """Questions answered as users get them (PolicyAssistant.ask) at each refusal threshold (`covered_at`), the
+    assistant's other weights and encoder unchanged: how many uncovered questions a stricter threshold refuses, and
+    how many covered ones it refuses with them."""
+    from dataclasses import replace
+
+    from bot.policy.assistant import PolicyAssistant
+
+    rows = []
+    for at in thresholds:
+        strict = PolicyAssistant(assistant.settings, encoder=assistant.encoder, clock=assistant.clock,
+                                 weights=replace(assistant.weights, covered_at=at))
+        tops = [_top(strict.ask(q.question, q.role)) for q in questions]
+        uncovered = [top for top, q in zip(tops, questions, strict=True) if not q.expect]
+        covered = [(top, q) for top, q in zip(tops, questions, strict=True) if q.expect]
+        right = sum(_answers(top, q.expect) for top, q in covered)
+        rows.append(Tradeoff(at, sum(top is None for top in uncovered), len(uncovered),
+                             sum(top is None for top, _ in covered), len(covered), right / max(len(covered), 1)))
+    return rows
