@@ -24,7 +24,7 @@ from bot.cli.triage_bench import print_triage
 from bot.policy.assistant import PolicyAssistant
 from bot.policy.corpus import load_corpus
 from bot.policy.embeddings import MiniLMEncoder
-from bot.policy.evaluation import Quality, evaluate, load_followups, load_questions, measure, search_all
+from bot.policy.evaluation import Quality, evaluate, load_followups, load_questions, measure, refusal_tradeoff, search_all
 from bot.policy.glossary import Glossary
 from bot.policy.retrieval import PolicyIndex, Weights
 from bot.settings import ROOT, Settings
@@ -132,7 +132,6 @@ REFUSAL_SETS = [ROOT / "tests" / "policy" / "questions_boundary.yml"] + [
 
 def print_refusal_tradeoff(assistant: PolicyAssistant) -> None:
     """What refusing more uncovered questions costs: the refusal threshold raised, on the held-out question sets."""
-    from bot.policy.evaluation import refusal_tradeoff
 
     questions = [q for path in REFUSAL_SETS for q in load_questions(path)]
     rows = refusal_tradeoff(assistant, questions, [assistant.weights.covered_at, 0.5, 0.55, 0.6, 0.65, 0.7])

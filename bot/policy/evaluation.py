@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from bot.policy.assistant import PolicyAssistant
 from bot.policy.retrieval import PolicyIndex, SearchResult
 
 
@@ -146,10 +147,6 @@ def refusal_tradeoff(assistant, questions: list[Labelled], thresholds: list[floa
     """Questions answered as users get them (PolicyAssistant.ask) at each refusal threshold (`covered_at`), the
     assistant's other weights and encoder unchanged: how many uncovered questions a stricter threshold refuses, and
     how many covered ones it refuses with them."""
-    from dataclasses import replace
-
-    from bot.policy.assistant import PolicyAssistant
-
     rows = []
     for at in thresholds:
         strict = PolicyAssistant(assistant.settings, encoder=assistant.encoder, clock=assistant.clock,
