@@ -51,11 +51,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
     from bot.safeguarding.triage import load_prototypes, running_triage
 
-    prototypes = load_prototypes()
-    running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR),
-                   prototypes)
-    print(f"safeguarding triage fine-tuned on {len(prototypes)} prototypes, with a second reader over the retrieval "
-          "encoder (both cached; retrained only when they change)")
+    running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR))
+    print(f"safeguarding triage: two models fine-tuned on {len(load_prototypes())} prototypes (one leaving out the "
+          "newest file), with a reader over the retrieval encoder (all cached; retrained only when they change)")
     return 0
 
 

@@ -5,7 +5,8 @@
 - false alarms on ordinary policy questions: the team's own tests/policy/questions.yml, the held-out
   tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and
   ordinary_fresh.yml (every section, as staff, parents and pupils ask) and ordinary_sensitive.yml (questions about
-  cyberbullying, sexting, searching phones, meeting people met online: not incidents), and the
+  cyberbullying, sexting, searching phones, meeting people met online: not incidents) with its second set
+  ordinary_sensitive_fresh.yml, and the
   independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
 """
 
@@ -20,7 +21,14 @@ from bot.policy.assistant import PolicyAssistant
 from bot.policy.embeddings import Encoder
 from bot.safeguarding.answers import gives_way
 from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
-from bot.safeguarding.triage import Triage, averaged, fine_tuned_triage, frozen_triage, load_prototypes
+from bot.safeguarding.triage import (
+    FIRST_READER_LEAVES_OUT,
+    Triage,
+    averaged,
+    fine_tuned_triage,
+    frozen_triage,
+    load_prototypes,
+)
 from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
@@ -31,6 +39,7 @@ OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
 ORDINARY_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_fresh.yml"  # every section, as people ask; never trained on
 ORDINARY_SENSITIVE = ROOT / "tests" / "safeguarding" / "ordinary_sensitive.yml"  # questions on sensitive subjects
+ORDINARY_SENSITIVE_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_sensitive_fresh.yml"  # a second such set
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
@@ -40,7 +49,8 @@ def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
     sets = {name: [(q["q"], q.get("role", "staff"), [e.split()[-1] for e in q["expect"]])
                    for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
             for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN),
-                               ("ordinary, fresh", ORDINARY_FRESH), ("ordinary, sensitive subjects", ORDINARY_SENSITIVE))}
+                               ("ordinary, fresh", ORDINARY_FRESH), ("ordinary, sensitive subjects", ORDINARY_SENSITIVE),
+                               ("ordinary, sensitive, fresh", ORDINARY_SENSITIVE_FRESH))}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])
@@ -76,15 +86,16 @@ def print_triage(encoder: Encoder) -> None:
     cache = settings.path(settings.INDEX_CACHE_DIR)
     prototypes = load_prototypes()
     started = time.perf_counter()
-    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), prototypes)
+    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR))
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     reader = frozen_triage(assistant.encoder, prototypes, cache)
     triage = averaged(tuned, reader)
-    models = {"averaged (runs)": triage, "fine-tuned alone": tuned, "retrieval reader": reader,
+    models = {"averaged (runs)": triage, "fine-tuned pair": tuned, "retrieval reader": reader,
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
-    print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (loaded or trained in "
-          f"{load_s:.1f} s) averaged with a classifier over the retrieval encoder's vectors, each alone, and the "
+    print(f"Safeguarding triage: two MiniLM models fine-tuned on {len(prototypes)} prototypes, one leaving out "
+          f"{', '.join(FIRST_READER_LEAVES_OUT)} (loaded or trained in {load_s:.1f} s), averaged with a classifier "
+          "over the retrieval encoder's vectors; the pair alone, the classifier alone, and the "
           "baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
@@ -103,7 +114,7 @@ def print_triage(encoder: Encoder) -> None:
     texts = [t for t, _, _ in load_labelled(HELD_OUT[0])]
     started = time.perf_counter()
     triage.check_many(texts)
-    print(f"Triage as it runs (both readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
+    print(f"Triage as it runs (all three readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
           "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
     print("| ordinary questions           | model             | n   | flagged at all | flagged danger/disclosure | "

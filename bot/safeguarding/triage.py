@@ -1,10 +1,11 @@
 """Safeguarding triage: is this message about danger, a disclosure, sexual images, bullying, or none?
 
 Read from the message itself, never from the Rasa intent, with two signals together:
-- meaning, read twice and averaged: the MiniLM encoder fine-tuned on the prototype messages in
-  bot/safeguarding/prototypes*.yml (bot.safeguarding.model), and a softmax regression over the retrieval
-  encoder's vectors of the same prototypes (a second reader the action server holds anyway), both reading the
-  message with its safe idioms and negations taken out;
+- meaning, read by three models and averaged: the MiniLM encoder fine-tuned on the prototype messages in
+  bot/safeguarding/prototypes*.yml (bot.safeguarding.model), twice (`fine_tuned_triage`: once on every file, once
+  leaving out the newest, their average weighing as much as the third), and a softmax regression over the
+  retrieval encoder's vectors of the prototypes (a reader over the encoder the action server holds anyway), all
+  reading the message with its safe idioms and negations taken out;
 - words: cue words per kind (bot.safeguarding.cues).
 The message is a concern when "none" is not clearly the most likely (recall first); its kind is the
 most likely concern, or the most serious kind whose cue words appear and whose probability is not
@@ -32,6 +33,10 @@ from bot.safeguarding.model import load_or_train
 HERE = Path(__file__).resolve().parent
 CLASSES = (*KINDS, "none")
 CUE_WEIGHT = 0.5
+# Prototype files the first fine-tuned reader leaves out (the second reads every file). Fine-tuning varies from run
+# to run with what it is trained on; two fine-tuned readers that saw different prototypes, averaged, missed fewer
+# concerns on the held-out labelled sets than one reader on every file, or than two seeds on every file.
+FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml",)
 SERIOUS = ("danger", "disclosure")
 SHORT_WORDS = 3
 
@@ -44,6 +49,7 @@ class Thresholds:
     none_below_plain: float = 0.5  # ... and without any cue word
     cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
     also: float = 0.1  # another concern this likely (or with its cue words present) adds its own advice too
+    decisive_unless: float = 0.95  # words that decide alone do not when the model is all but certain of none
     l2: float = 1e-5
     epochs: int = 3000
     rate: float = 8.0
@@ -66,10 +72,11 @@ class Verdict:
         return (self.kind, *self.also) if self.concern else ()
 
 
-def load_prototypes(folder: Path = HERE) -> list[tuple[str, str]]:
-    """(text, kind) pairs from every prototypes*.yml in the folder, in file and list order."""
+def load_prototypes(folder: Path = HERE, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(text, kind) pairs from every prototypes*.yml in the folder but those named in `leave_out`, in file and list
+    order."""
     pairs = []
-    for path in sorted(folder.glob("prototypes*.yml")):
+    for path in sorted(p for p in folder.glob("prototypes*.yml") if p.name not in leave_out):
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         pairs += [(str(text), kind) for kind in CLASSES for text in raw.get(kind, [])]
     return pairs
@@ -106,10 +113,10 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     if not cues and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little meaning to go on
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
-    decisive = decisive_kinds(text)
+    decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
     if serious:  # words of danger or abuse, and a meaning not against them: recall first
         kind = serious[0]
-    elif decisive:  # words that are a concern whatever the meaning says (meeting someone met online, nudes)
+    elif decisive:  # words that are a concern unless the meaning all but rules it out (meeting someone met online)
         kind = decisive[0]
     elif probabilities["none"] >= (t.none_below if cues else t.none_below_plain):
         return Verdict("none", probabilities, cues)
@@ -143,13 +150,15 @@ class Triage:
 
 
 def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None) -> Triage:
-    """The triage as it runs: the MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering
-    through its ONNX export."""
-    pairs = prototypes if prototypes is not None else load_prototypes()
+    """The MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering through its ONNX export:
+    by default two such models averaged, one on every prototype file and one leaving out FIRST_READER_LEAVES_OUT;
+    one model on `prototypes` when they are given."""
     base = MiniLMEncoder()
-    model = load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in pairs],
-                          [k for _, k in pairs], CLASSES, cache_dir)
-    return Triage(model.probabilities)
+    shares = [prototypes] if prototypes is not None else [load_prototypes(leave_out=FIRST_READER_LEAVES_OUT),
+                                                          load_prototypes()]
+    models = [load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in pairs], [k for _, k in pairs],
+                            CLASSES, cache_dir) for pairs in shares]
+    return averaged(*(Triage(m.probabilities) for m in models))
 
 
 def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
@@ -199,13 +208,11 @@ def averaged(*readers: Triage) -> Triage:
     return Triage(probabilities, readers[0].thresholds)
 
 
-def running_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path,
-                   prototypes: list[tuple[str, str]] | None = None) -> Triage:
-    """The triage as it runs: the fine-tuned model and the reader over the retrieval encoder, averaged. Measured
-    on the held-out labelled sets, the two together raise fewer false alarms than the fine-tuned model alone
-    and miss no more (`make bench` prints each)."""
-    pairs = prototypes if prototypes is not None else load_prototypes()
-    return averaged(fine_tuned_triage(model_dir, pairs), frozen_triage(retrieval, pairs, cache_dir))
+def running_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path) -> Triage:
+    """The triage as it runs: the fine-tuned pair and the reader over the retrieval encoder (trained on every
+    prototype), averaged. Measured on the held-out labelled sets, the two together raise fewer false alarms than
+    the fine-tuned pair alone and miss no more (`make bench` prints each)."""
+    return averaged(fine_tuned_triage(model_dir), frozen_triage(retrieval, load_prototypes(), cache_dir))
 
 
 _shared: tuple[Triage, Encoder] | None = None

@@ -44,19 +44,22 @@ def test_button_payloads_and_empty_messages_are_never_triaged():
     assert triage.check("someone is coming to hurt me tonight").kind == "danger"
 
 
-def test_arranging_to_meet_someone_known_online_is_danger_whatever_the_meaning_says():
+def test_arranging_to_meet_someone_known_online_is_danger_unless_the_meaning_all_but_rules_it_out():
     for text in ("im meeting my online bf after skool dont tell anyone", "gonna meet sumone from minecraft at the park",
                  "a lad off fortnite wants to meet up on saturday"):
-        verdict = decide(text, p(), T)  # the model says none
+        verdict = decide(text, p(danger=0.02, bullying=0.04), T)  # the model says none, 94% sure
         assert verdict.kind == "danger", text
-    talk = decide("what does the policy say about meeting people you only know online?", p(), T)
+    talk = decide("what does the policy say about meeting people you only know online?", p(danger=0.3), T)
     assert not talk.concern  # talking about the subject in general is left to the model
+    asked = "are pupils allowed to meet up with someone they only know from online?"
+    assert decide(asked, p(danger=0.02, bullying=0.04), T).kind == "danger"  # recall first: the model 94% sure
+    assert not decide(asked, p(danger=0.01, bullying=0.01), T).concern  # the model 98% sure it is a question
 
 
 def test_words_about_sexual_images_are_a_concern_and_never_give_way_to_a_policy_answer():
     from bot.safeguarding.answers import gives_way
 
-    verdict = decide("found explicit videos in the history on a class ipad", p(), T)
+    verdict = decide("found explicit videos in the history on a class ipad", p(sexual_images=0.06), T)
     assert verdict.kind == "sexual_images"
     answer = {"covered": True, "citations": [{"clause": "7.3"}]}
     assert not gives_way(verdict, answer)

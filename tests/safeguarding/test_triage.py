@@ -43,13 +43,13 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 
 
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.084),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.88}, 0.134),
-    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.093),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.93}, 0.12),
+    "labelled_unseen.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.22),
     # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
-    "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.903, "bullying": 0.98}, 0.0),
+    "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.0),
     # a second such set, with 30 messages that share a concern's words without being one
-    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.22),
+    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.287),
 }
 
 
@@ -67,22 +67,22 @@ def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
 
 
 SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordinary, fresh",
-        "ordinary_sensitive.yml": "ordinary, sensitive subjects"}
+        "ordinary_sensitive.yml": "ordinary, sensitive subjects", "ordinary_sensitive_fresh.yml": "ordinary, sensitive, fresh"}
 
 
-@pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.006),
-                                            ("ordinary_sensitive.yml", 0.041)])
+@pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.0),
+                                            ("ordinary_sensitive.yml", 0.041), ("ordinary_sensitive_fresh.yml", 0.031)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
     words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml covers every
-    section as staff, parents and pupils ask; ordinary_sensitive.yml asks about cyberbullying, sexting, searching
-    phones and the like. Danger or disclosure advice, or bullying or images guidance on a question answered outside
-    section 8 or 9, as `make bench` counts them (0 of 160; 1 of 166; 7 of 172): within 0.02 of that, and under the
-    target of 0.03 where it was met."""
+    section as staff, parents and pupils ask; ordinary_sensitive.yml and ordinary_sensitive_fresh.yml ask about
+    cyberbullying, sexting, searching phones and the like. Danger or disclosure advice, or bullying or images guidance
+    on a question answered outside section 8 or 9, as `make bench` counts them (0 of 160; 0 of 166; 7 of 172; 4 of
+    127): within 0.02 of that, and under the target of 0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
 
     questions = ordinary_questions()[SETS[name]]
-    assert len(questions) >= 150
+    assert len(questions) >= 120
     _, urgent, off = false_alarms(triage, PolicyAssistant(), questions)
     assert urgent + off <= (min(measured + 0.02, 0.03) if measured <= 0.03 else measured + 0.02)
