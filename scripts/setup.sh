@@ -69,9 +69,9 @@ if [ ! -f models/policybot.tar.gz ] || [ "$(cat models/.trained.sha256 2>/dev/nu
   echo "$model_key" > models/.trained.sha256
 fi
 
-triage_key=$(digest bot/safeguarding/prototypes*.yml bot/safeguarding/model.py)
+triage_key=$(digest bot/safeguarding/prototypes*.yml bot/safeguarding/model.py bot/safeguarding/triage.py)
 if [ "$(cat .cache/.triage.sha256 2>/dev/null)" != "$triage_key" ]; then
-  echo "Fine-tuning the safeguarding triage model (once, two to four minutes) ..."
+  echo "Fine-tuning the safeguarding triage models (once, five to ten minutes) ..."
 fi
 retrieval_key=$(digest $(find policy_corpus -type f -name "*.asks.yml" | LC_ALL=C sort) bot/policy/tuned.py)
 if [ "$(cat .cache/.retrieval.sha256 2>/dev/null)" != "$retrieval_key" ]; then

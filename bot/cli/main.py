@@ -52,8 +52,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.safeguarding.triage import load_prototypes, running_triage
 
     running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR))
-    print(f"safeguarding triage: two models fine-tuned on {len(load_prototypes())} prototypes (one leaving out the "
-          "newest file), with a reader over the retrieval encoder (all cached; retrained only when they change)")
+    print(f"safeguarding triage fine-tuned on {len(load_prototypes())} prototypes (the soup of two fine-tunings, one "
+          "leaving out the newest file), with a second reader over the retrieval encoder (all cached; retrained only "
+          "when they change)")
     return 0
 
 

@@ -91,11 +91,11 @@ def print_triage(encoder: Encoder) -> None:
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     reader = frozen_triage(assistant.encoder, prototypes, cache)
     triage = averaged(tuned, reader)
-    models = {"averaged (runs)": triage, "fine-tuned pair": tuned, "retrieval reader": reader,
+    models = {"averaged (runs)": triage, "fine-tuned alone": tuned, "retrieval reader": reader,
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
-    print(f"Safeguarding triage: two MiniLM models fine-tuned on {len(prototypes)} prototypes, one leaving out "
-          f"{', '.join(FIRST_READER_LEAVES_OUT)} (loaded or trained in {load_s:.1f} s), averaged with a classifier "
-          "over the retrieval encoder's vectors; the pair alone, the classifier alone, and the "
+    print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (the soup of two fine-tunings, one "
+          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), averaged with a "
+          "classifier over the retrieval encoder's vectors; each alone, and the "
           "baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
@@ -114,7 +114,7 @@ def print_triage(encoder: Encoder) -> None:
     texts = [t for t, _, _ in load_labelled(HELD_OUT[0])]
     started = time.perf_counter()
     triage.check_many(texts)
-    print(f"Triage as it runs (all three readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
+    print(f"Triage as it runs (both readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
           "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
     print("| ordinary questions           | model             | n   | flagged at all | flagged danger/disclosure | "

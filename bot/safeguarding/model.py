@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,15 +103,58 @@ def model_folder(cache_dir: Path, base_name: str, texts: list[str], labels: list
 _train_lock = threading.Lock()
 
 
-def load_or_train(base: Path, base_name: str, texts: list[str], labels: list[str], classes: tuple[str, ...],
-                  cache_dir: Path, recipe: Recipe | None = None, precision: str = "float32") -> TriageModel:
-    """The fine-tuned model for these prototypes, as it answers (exported to ONNX at `precision`): from the cache,
-    or trained and exported now and cached."""
-    recipe = recipe or Recipe()
+def trained(base: Path, base_name: str, texts: list[str], labels: list[str], classes: tuple[str, ...],
+            cache_dir: Path, recipe: Recipe) -> Path:
+    """The folder of the model fine-tuned on these prototypes, trained now if it is not cached (not exported)."""
     folder = model_folder(cache_dir, base_name, texts, labels, recipe)
     with _train_lock:
         if not (folder / "head.npz").exists():
             log.info("fine-tuning the safeguarding triage on %d prototypes (once; cached in %s)", len(texts), folder)
             fine_tune(base, texts, labels, classes, folder, recipe)
+    return folder
+
+
+def load_or_train(base: Path, base_name: str, texts: list[str], labels: list[str], classes: tuple[str, ...],
+                  cache_dir: Path, recipe: Recipe | None = None, precision: str = "float32") -> TriageModel:
+    """The fine-tuned model for these prototypes, as it answers (exported to ONNX at `precision`): from the cache,
+    or trained and exported now and cached."""
+    recipe = recipe or Recipe()
+    folder = trained(base, base_name, texts, labels, classes, cache_dir, recipe)
+    with _train_lock:
         ensure_exported(folder)
     return TriageModel(folder, classes, recipe, precision)
+
+
+def load_or_soup(base: Path, base_name: str, shares: list[tuple[list[str], list[str]]], classes: tuple[str, ...],
+                 cache_dir: Path, recipe: Recipe | None = None) -> TriageModel:
+    """One model whose weights (encoder and head) are the mean of models fine-tuned from the same base with the same
+    recipe, one on each share of (texts, labels): a "model soup". It answers about as the models' averaged answers
+    would, with the memory and time of one model. Each model and the soup are cached; only the soup is exported."""
+    from safetensors.numpy import load_file, save_file
+
+    recipe = recipe or Recipe()
+    folders = [trained(base, base_name, texts, labels, classes, cache_dir, recipe) for texts, labels in shares]
+    soup = cache_dir / f"soup-{hashlib.sha256(chr(30).join(f.name for f in folders).encode()).hexdigest()[:20]}"
+    with _train_lock:
+        if not (soup / "head.npz").exists():
+            partial = soup.with_name(soup.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            for name in ("config.json", "recipe.json", "tokenizer.json", "tokenizer_config.json"):
+                shutil.copy(folders[0] / name, partial / name)
+            weights = [load_file(str(f / "model.safetensors")) for f in folders]
+            save_file({name: _mean([w[name] for w in weights]) for name in weights[0]}, str(partial / "model.safetensors"))
+            heads = [np.load(f / "head.npz", allow_pickle=False) for f in folders]
+            np.savez(partial / "head.npz", w=_mean([h["w"] for h in heads]), b=_mean([h["b"] for h in heads]))
+            shutil.rmtree(soup, ignore_errors=True)
+            partial.replace(soup)
+        ensure_exported(soup)
+    return TriageModel(soup, classes, recipe)
+
+
+def _mean(arrays: list[np.ndarray]) -> np.ndarray:
+    """The element-wise mean of same-shaped arrays in their own type (integer buffers, such as position ids, are
+    the same in every model and kept)."""
+    if arrays[0].dtype.kind != "f":
+        return arrays[0]
+    return (np.sum([a.astype(np.float64) for a in arrays], axis=0) / len(arrays)).astype(arrays[0].dtype)

@@ -1,11 +1,11 @@
 """Safeguarding triage: is this message about danger, a disclosure, sexual images, bullying, or none?
 
 Read from the message itself, never from the Rasa intent, with two signals together:
-- meaning, read by three models and averaged: the MiniLM encoder fine-tuned on the prototype messages in
-  bot/safeguarding/prototypes*.yml (bot.safeguarding.model), twice (`fine_tuned_triage`: once on every file, once
-  leaving out the newest, their average weighing as much as the third), and a softmax regression over the
-  retrieval encoder's vectors of the prototypes (a reader over the encoder the action server holds anyway), all
-  reading the message with its safe idioms and negations taken out;
+- meaning, read twice and averaged: the MiniLM encoder fine-tuned on the prototype messages in
+  bot/safeguarding/prototypes*.yml (bot.safeguarding.model; `fine_tuned_triage`: the soup of two fine-tunings, one
+  on every file and one leaving out the newest), and a softmax regression over the retrieval encoder's vectors of
+  the prototypes (a second reader the action server holds anyway), both reading the message with its safe idioms
+  and negations taken out;
 - words: cue words per kind (bot.safeguarding.cues).
 The message is a concern when "none" is not clearly the most likely (recall first); its kind is the
 most likely concern, or the most serious kind whose cue words appear and whose probability is not
@@ -28,14 +28,14 @@ import yaml
 from bot.contract import intent_of_payload
 from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
 from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds
-from bot.safeguarding.model import load_or_train
+from bot.safeguarding.model import load_or_soup, load_or_train
 
 HERE = Path(__file__).resolve().parent
 CLASSES = (*KINDS, "none")
 CUE_WEIGHT = 0.5
-# Prototype files the first fine-tuned reader leaves out (the second reads every file). Fine-tuning varies from run
-# to run with what it is trained on; two fine-tuned readers that saw different prototypes, averaged, missed fewer
-# concerns on the held-out labelled sets than one reader on every file, or than two seeds on every file.
+# Prototype files the first of the two fine-tuned models leaves out (the second reads every file); the reader is their
+# soup (weights averaged). Fine-tuning varies from run to run with what it is trained on; two models that saw
+# different prototypes, together, missed fewer concerns on the held-out labelled sets than one model on every file.
 FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml",)
 SERIOUS = ("danger", "disclosure")
 SHORT_WORDS = 3
@@ -151,14 +151,15 @@ class Triage:
 
 def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None) -> Triage:
     """The MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering through its ONNX export:
-    by default two such models averaged, one on every prototype file and one leaving out FIRST_READER_LEAVES_OUT;
-    one model on `prototypes` when they are given."""
+    by default the soup of two such models (their weights averaged), one fine-tuned on every prototype file and one
+    leaving out FIRST_READER_LEAVES_OUT; one model on `prototypes` when they are given."""
     base = MiniLMEncoder()
-    shares = [prototypes] if prototypes is not None else [load_prototypes(leave_out=FIRST_READER_LEAVES_OUT),
-                                                          load_prototypes()]
-    models = [load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in pairs], [k for _, k in pairs],
-                            CLASSES, cache_dir) for pairs in shares]
-    return averaged(*(Triage(m.probabilities) for m in models))
+    if prototypes is not None:
+        return Triage(load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in prototypes],
+                                    [k for _, k in prototypes], CLASSES, cache_dir).probabilities)
+    shares = [([for_model(t) for t, _ in pairs], [k for _, k in pairs])
+              for pairs in (load_prototypes(leave_out=FIRST_READER_LEAVES_OUT), load_prototypes())]
+    return Triage(load_or_soup(Path(base.path), base.name, shares, CLASSES, cache_dir).probabilities)
 
 
 def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
@@ -209,9 +210,9 @@ def averaged(*readers: Triage) -> Triage:
 
 
 def running_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path) -> Triage:
-    """The triage as it runs: the fine-tuned pair and the reader over the retrieval encoder (trained on every
+    """The triage as it runs: the fine-tuned reader and the reader over the retrieval encoder (trained on every
     prototype), averaged. Measured on the held-out labelled sets, the two together raise fewer false alarms than
-    the fine-tuned pair alone and miss no more (`make bench` prints each)."""
+    the fine-tuned reader alone and miss no more (`make bench` prints each)."""
     return averaged(fine_tuned_triage(model_dir), frozen_triage(retrieval, load_prototypes(), cache_dir))
 
 
