@@ -3,9 +3,10 @@
 A frozen sentence vector groups messages by topic ("tablets", "my son", "photos"), so a classifier on top
 of it confuses "can my child take paracetamol at school?" with an overdose. Fine-tuning the encoder on
 the prototypes teaches it what makes a message a concern. Training is deterministic (fixed seed, fixed
-order, CPU) and takes one to two minutes on two cores; `policybot index` (part of `make setup`) does it
-once and the result is cached under the index cache, keyed by the prototypes, the base model and the
-recipe. A process that finds no cached model trains it before its first verdict.
+order, CPU) and takes three to five minutes a model on two cores; the triage runs the soup of two such models
+(`load_or_soup`). `policybot index` (part of `make setup`) trains them once and the results are cached in
+TRIAGE_MODEL_DIR, keyed by the prototypes, the base model and the recipe. A process that finds no cached model
+trains it before its first verdict.
 """
 
 from __future__ import annotations
