@@ -21,7 +21,9 @@ SAFE_IDIOMS = re.compile(
 NEGATED = re.compile(
     r"\b(i'?m|i am|we'?re|we are|they'?re|nobody('?s| is)|no ?one('?s| is)|no-one('?s| is)|he'?s|she'?s|it'?s)"
     r" (not|never|n't)( being)? (in danger|hurt|bullied|at risk|unsafe|scared)\b|"
-    r"\bnobody (got |was |is )?hurt\b|\bno one (got |was |is )?hurt\b|\bnot (in danger|being bullied)\b", re.I)
+    r"\bnobody (got |was |is )?hurt\b|\bno one (got |was |is )?hurt\b|\bnot (in danger|being bullied)\b|"
+    r"\b(nobody|no ?one|no-one)('?s| is| was| are)? (in (any |immediate )?danger|at risk)\b|"
+    r"\b(isn'?t|aren'?t|wasn'?t|weren'?t|not|never) (in (any |immediate |real )?danger)\b", re.I)
 WEAK_IMAGES = r"porn\w*|x-?rated"  # a cue, never decisive: pornography on a school computer is often section 7
 IMAGES = (
     r"nudes?|naked|no clothes|nothing on|undress\w*|topless|sext\w*|sexual (image|photo|pic|picture|video)s?|"
@@ -97,6 +99,16 @@ DECISIVE: dict[str, re.Pattern[str]] = {
 }
 ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lessons?|curriculum|training|"
                       r"hypothetically|in general|say about)\b", re.I)
+
+
+# Danger stated outright ("my daughter is in danger right now"): a concern whatever the model says, even when it is
+# all but certain of none (it reads short statements poorly), unless the message talks about danger in general.
+OUTRIGHT_DANGER = re.compile(r"\bin (immediate |real |serious |grave )?danger\b", re.I)
+
+
+def outright_danger(text: str) -> bool:
+    rest = cleaned(text)
+    return bool(OUTRIGHT_DANGER.search(rest)) and not ABSTRACT.search(rest)
 
 
 def decisive_kinds(text: str) -> list[str]:

@@ -27,7 +27,7 @@ import yaml
 
 from bot.contract import intent_of_payload
 from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
-from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds
+from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds, outright_danger
 from bot.safeguarding.model import load_or_soup, load_or_train
 
 HERE = Path(__file__).resolve().parent
@@ -114,6 +114,8 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
+    if outright_danger(text):  # "my daughter is in danger right now", whatever the model says
+        decisive = ["danger", *(k for k in decisive if k != "danger")]
     if serious:  # words of danger or abuse, and a meaning not against them: recall first
         kind = serious[0]
     elif decisive:  # words that are a concern unless the meaning all but rules it out (meeting someone met online)

@@ -90,3 +90,11 @@ def test_a_readers_weights_are_trained_once_and_read_from_the_cache(tmp_path, fa
     second = module.frozen_triage(fake_encoder, prototypes, tmp_path)
     texts = ["they keep calling me names", "what time is it"]
     assert np.allclose(first.probabilities(texts), second.probabilities(texts))
+
+
+def test_danger_stated_outright_is_danger_even_when_the_model_is_sure_of_none():
+    for text in ("my daughter is in danger right now", "I'm in danger", "a child is in immediate danger"):
+        assert decide(text, p(), T).kind == "danger", text
+    for text in ("I'm not in danger, just asking about TikTok", "what does the policy say about children in danger?",
+                 "no one is in danger", "nobody's in immediate danger, it happened last week", "she isn't in danger"):
+        assert not decide(text, p(), T).concern, text
