@@ -1,13 +1,13 @@
 """The safeguarding triage's figures for `make bench`, measured on the real model in this run.
 
-- on tests/safeguarding/labelled.yml, labelled_fresh.yml and labelled_unseen.yml, each written separately
-  from the prototypes and from each other (never trained on), beside the frozen-vector baseline;
+- on the labelled sets tests/safeguarding/labelled*.yml (HELD_OUT), each written separately from the prototypes and
+  from each other (never trained on), set by set and all together, beside the frozen-vector baseline;
 - false alarms on ordinary policy questions: the team's own tests/policy/questions.yml, the held-out
-  tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms) and
-  ordinary_fresh.yml (every section, as staff, parents and pupils ask) and ordinary_sensitive.yml (questions about
-  cyberbullying, sexting, searching phones, meeting people met online: not incidents) with its second set
-  ordinary_sensitive_fresh.yml, and the
-  independent ../shared/eval/dev_questions.jsonl (measured only, never trained or tuned on).
+  tests/safeguarding/ordinary_unseen.yml (questions sharing words with concerns: photos, messages, idioms),
+  ordinary_fresh.yml and ordinary_everyday.yml (every section, as staff, parents and pupils ask),
+  ordinary_sensitive.yml and ordinary_sensitive_fresh.yml (questions about cyberbullying, sexting, searching phones,
+  meeting people met online: not incidents), and the independent ../shared/eval/dev_questions.jsonl (measured only,
+  never trained or tuned on).
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
             for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
-                         "labelled_short_fresh.yml")]
+                         "labelled_short_fresh.yml", "labelled_asked.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
 ORDINARY_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_fresh.yml"  # every section, as people ask; never trained on
 ORDINARY_SENSITIVE = ROOT / "tests" / "safeguarding" / "ordinary_sensitive.yml"  # questions on sensitive subjects
 ORDINARY_SENSITIVE_FRESH = ROOT / "tests" / "safeguarding" / "ordinary_sensitive_fresh.yml"  # a second such set
+ORDINARY_EVERYDAY = ROOT / "tests" / "safeguarding" / "ordinary_everyday.yml"  # a third set over every section
 TARGETS = {"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.95}
 SECTION = {"bullying": "8", "sexual_images": "9"}
 
@@ -50,7 +51,8 @@ def ordinary_questions() -> dict[str, list[tuple[str, str, list[str]]]]:
                    for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
             for name, path in (("own questions", OWN), ("ordinary, held out", ORDINARY_UNSEEN),
                                ("ordinary, fresh", ORDINARY_FRESH), ("ordinary, sensitive subjects", ORDINARY_SENSITIVE),
-                               ("ordinary, sensitive, fresh", ORDINARY_SENSITIVE_FRESH))}
+                               ("ordinary, sensitive, fresh", ORDINARY_SENSITIVE_FRESH),
+                               ("ordinary, everyday", ORDINARY_EVERYDAY))}
     if DEV.exists():
         rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets["dev set (independent)"] = [(r["q"], r.get("role") or "staff", [str(e) for e in r.get("expect") or []])
@@ -105,12 +107,17 @@ def print_triage(encoder: Encoder) -> None:
           "precision | target")
     print("|----------------------|-------------------|---------------|-----|--------|-------------|---------|"
           "-----------|-------")
+    pooled: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {name: ([], []) for name in models}
     for path in HELD_OUT:
         labelled = load_labelled(path)
         for name, model in models.items():
             kinds = shown(model, assistant, [(t, r) for t, r, _ in labelled])
-            figures = score([k for _, _, k in labelled], [k[0] if k else "none" for k in kinds], kinds)
-            _print_kinds(path.name, name, figures)
+            gold = [k for _, _, k in labelled]
+            _print_kinds(path.name, name, score(gold, [k[0] if k else "none" for k in kinds], kinds))
+            pooled[name][0].extend(gold)
+            pooled[name][1].extend(kinds)
+    for name, (gold, kinds) in pooled.items():  # every held-out set together: a miss moves a kind's recall by <1%
+        _print_kinds("all held-out sets", name, score(gold, [k[0] if k else "none" for k in kinds], kinds))
     texts = [t for t, _, _ in load_labelled(HELD_OUT[0])]
     started = time.perf_counter()
     triage.check_many(texts)

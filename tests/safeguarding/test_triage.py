@@ -50,6 +50,8 @@ FLOORS = {  # what the running triage scored (advice covering the kind, verdicts
     "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.897}, 0.0),
     # a second such set, with 30 messages that share a concern's words without being one
     "labelled_short_fresh.yml": ({"danger": 0.94, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.22),
+    # concerns told in a few words or asked as a question, and safe messages sharing their words
+    "labelled_asked.yml": ({"danger": 0.958, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.958}, 0.234),
 }
 
 
@@ -67,22 +69,25 @@ def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
 
 
 SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordinary, fresh",
-        "ordinary_sensitive.yml": "ordinary, sensitive subjects", "ordinary_sensitive_fresh.yml": "ordinary, sensitive, fresh"}
+        "ordinary_sensitive.yml": "ordinary, sensitive subjects", "ordinary_sensitive_fresh.yml": "ordinary, sensitive, fresh",
+        "ordinary_everyday.yml": "ordinary, everyday"}
 
 
 @pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.0),
-                                            ("ordinary_sensitive.yml", 0.035), ("ordinary_sensitive_fresh.yml", 0.008)])
+                                            ("ordinary_sensitive.yml", 0.035), ("ordinary_sensitive_fresh.yml", 0.008),
+                                            ("ordinary_everyday.yml", 0.025)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
-    words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml covers every
-    section as staff, parents and pupils ask; ordinary_sensitive.yml and ordinary_sensitive_fresh.yml ask about
-    cyberbullying, sexting, searching phones and the like. Danger or disclosure advice, or bullying or images guidance
-    on a question answered outside section 8 or 9, as `make bench` counts them (0 of 160; 0 of 166; 6 of 172; 1 of
-    127): within 0.02 of that, and under the target of 0.03 where it was met."""
+    words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml and
+    ordinary_everyday.yml cover every section as staff, parents and pupils ask; ordinary_sensitive.yml and
+    ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones and the like. Danger or
+    disclosure advice, or bullying or images guidance on a question answered outside section 8 or 9, as `make bench`
+    counts them (0 of 160; 0 of 166; 6 of 172; 1 of 127; 3 of 118): within 0.02 of that, and under the target of
+    0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
 
     questions = ordinary_questions()[SETS[name]]
-    assert len(questions) >= 120
+    assert len(questions) >= 110
     _, urgent, off = false_alarms(triage, PolicyAssistant(), questions)
     assert urgent + off <= (min(measured + 0.02, 0.03) if measured <= 0.03 else measured + 0.02)
