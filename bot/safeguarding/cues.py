@@ -56,7 +56,20 @@ CUES: dict[str, re.Pattern[str]] = {
         r"knows where (i|we|she|he|they) lives?|"
         r"in (immediate )?danger|not safe|unsafe|scared to go home|afraid to go home|"
         r"locked (in|out)|(alone|lost) and (scared|frightened)|groom\w*|help me|please help|"
-        r"(i'?m|i am|im) (so )?(scared|frightened|terrified)|hurt me|hurting me)\b", re.I),
+        r"(i'?m|i am|im) (so )?(scared|frightened|terrified)|hurt me|hurting me|"
+        # a child missing: not arrived, not come back, not collected, gone off
+        r"never (arrived|came|turned up|got (there|home|to school))|(didn'?t|did not|hasn'?t|has not|haven'?t|have not) "
+        r"(arrived|arrive|turned up|turn up|come back|came back|got off|get off|been (collected|picked up))|"
+        r"not (been )?(collected|picked up)|can'?t find \w+ anywhere|wandered off|(ran|run|gone|went) off (with|from)|"
+        r"left the (site|school|premises|grounds)|(no ?one|nobody)('?s| is| has)? (here|come)( to (get|collect|pick))?|"
+        # harm to oneself, said or hinted
+        r"bleeding|did it (to )?myself|stop(ped)? breathing|jump (off|from|in front of)|threaten\w* to jump|"
+        r"hang (my|him|her|them)sel(f|ves)|noose|end it( all)?|better off without me|(don'?t|not) (want to|wanna) wake up|"
+        r"won'?t be (around|here) (much longer|any ?more|tomorrow)|goodbye (letter|note|message)|"
+        # a fight arranged, someone waiting, an online stranger who knows where a child is
+        r"(massive |big )?fight (after|at|behind|tomorrow|later|tonight)|"
+        r"(wait|waiting|be) (for (me|him|her) )?outside (school|my house|the gates?)|"
+        r"(pic|photo|picture)s? of (my|our) (house|home|street|school|front door)|knows (which|what|my) school)\b", re.I),
     "disclosure": re.compile(
         r"\b(hits?|hitting|beats?|beating|beaten|punch\w*|kick(s|ed|ing)|slap\w*|smack\w*|burn(s|ed|t)?|bruis\w*|"
         r"marks on|abused|abusing (me|her|him|them)|sexually|neglect\w*|touch(es|ed|ing)? (me|her|him|them)|touches|"
@@ -101,14 +114,27 @@ ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lesso
                       r"hypothetically|in general|say about)\b", re.I)
 
 
-# Danger stated outright ("my daughter is in danger right now"): a concern whatever the model says, even when it is
-# all but certain of none (it reads short statements poorly), unless the message talks about danger in general.
-OUTRIGHT_DANGER = re.compile(r"\bin (immediate |real |serious |grave )?danger\b", re.I)
+# Danger stated outright ("my daughter is in danger right now") and emergencies ("pupil collapsed, blue lips", "kid on
+# the roof", "stranger in the playground"): a concern whatever the model says, even when it is all but certain of
+# none (it reads a few words poorly), unless the message talks about the subject in general or asks about a procedure.
+OUTRIGHT_DANGER = re.compile(
+    r"\b(in (immediate |real |serious |grave )?danger|not breathing|(can'?t|cannot|can not|struggling to) breathe|"
+    r"blue lips|unconscious|unresponsive|collapsed|(having|had) a (fit|seizure)|seizure|anaphyla\w*|epi-?pen|choking|"
+    r"(swallowed|took|taken|drank|drunk) (a (load|lot|bottle|packet) of |loads of |all (of )?(the|my|her|his|mum'?s|"
+    r"dad'?s) |some )?(pills|tablets|paracetamol|bleach|medicine|batteries|capsules)|"
+    r"(on|onto|up on) (the |a )?(school )?(roof|ledge)\b(?! (garden|terrace|top bar))|(on|onto|sat on|sitting on|standing on) "
+    r"(the |a )?(railway |motorway )?bridge (wall|edge|railing)|train tracks|railway (line|track)s?|"
+    r"(fell|fallen|gone) (in|into|through) (the |a )?(river|canal|pond|lake|water|ice|sea)|intruder|"
+    r"(stranger|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?(playground|school|site|grounds|field|"
+    r"building|classroom|gates?)|(man|woman|someone|somebody|adult|boy|girl) with a (knife|gun|weapon|blade|machete))\b",
+    re.I)
+PROCEDURE = re.compile(r"\b(procedure|protocol|drill|practi[cs]e|training|awareness|plan|what happens if|"
+                       r"what would happen|in case)\b", re.I)
 
 
 def outright_danger(text: str) -> bool:
     rest = cleaned(text)
-    return bool(OUTRIGHT_DANGER.search(rest)) and not ABSTRACT.search(rest)
+    return bool(OUTRIGHT_DANGER.search(rest)) and not ABSTRACT.search(rest) and not PROCEDURE.search(rest)
 
 
 def decisive_kinds(text: str) -> list[str]:

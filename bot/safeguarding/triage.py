@@ -110,11 +110,12 @@ def train(x: np.ndarray, labels: list[str], t: Thresholds) -> np.ndarray:
 def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     probabilities = {kind: float(v) for kind, v in zip(CLASSES, p, strict=True)}
     cues = tuple(cue_kinds(text))
-    if not cues and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little meaning to go on
+    outright = outright_danger(text)  # "my daughter is in danger right now", "kid on roof": whatever the model says
+    if not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
-    if outright_danger(text):  # "my daughter is in danger right now", whatever the model says
+    if outright:
         decisive = ["danger", *(k for k in decisive if k != "danger")]
     if serious:  # words of danger or abuse, and a meaning not against them: recall first
         kind = serious[0]

@@ -98,3 +98,20 @@ def test_danger_stated_outright_is_danger_even_when_the_model_is_sure_of_none():
     for text in ("I'm not in danger, just asking about TikTok", "what does the policy say about children in danger?",
                  "no one is in danger", "nobody's in immediate danger, it happened last week", "she isn't in danger"):
         assert not decide(text, p(), T).concern, text
+
+
+def test_an_emergency_in_a_few_words_is_danger_even_when_the_model_is_sure_of_none():
+    for text in ("kid on roof", "pupil collapsed, blue lips", "child sat on railway bridge wall",
+                 "kids playing on the train tracks behind school", "she swallowed a load of paracetamol",
+                 "stranger in the playground", "a man with a knife at the gates", "he's not breathing"):
+        assert decide(text, p(), T).kind == "danger", text
+    for text in ("what is the procedure if a child has a seizure on a trip?", "can we go on the roof garden",
+                 "is there epipen training for lunchtime staff", "we walked on the bridge to school"):
+        assert not decide(text, p(), T).concern, text
+
+
+def test_a_missing_child_or_harm_hinted_is_a_danger_cue_the_model_decides_on():
+    for text in ("my son never arrived at school today", "she hasn't come back from break", "im still at school and "
+                 "no ones here", "theres gonna be a massive fight behind the mobile at 3", "won't be around much longer"):
+        assert decide(text, p(danger=0.06), T).kind == "danger", text
+        assert not decide(text, p(danger=0.01), T).concern, text
