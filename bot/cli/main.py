@@ -53,7 +53,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
     running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR))
     print(f"safeguarding triage fine-tuned on {len(load_prototypes())} prototypes (the soup of two fine-tunings, one "
-          "leaving out the newest file), with a second reader over the retrieval encoder (all cached; retrained only "
+          "leaving out the two newest files), with a second reader over the retrieval encoder (all cached; retrained only "
           "when they change)")
     return 0
 

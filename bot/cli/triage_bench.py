@@ -33,7 +33,7 @@ from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
             for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
-                         "labelled_short_fresh.yml", "labelled_asked.yml")]
+                         "labelled_short_fresh.yml", "labelled_asked.yml", "labelled_danger.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on

@@ -43,15 +43,17 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 
 
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.98, "disclosure": 0.959, "sexual_images": 0.98, "bullying": 0.98}, 0.065),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.905}, 0.12),
-    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.065),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.905}, 0.063),
+    "labelled_unseen.yml": ({"danger": 0.958, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.98}, 0.193),
     # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
     "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.897}, 0.0),
     # a second such set, with 30 messages that share a concern's words without being one
-    "labelled_short_fresh.yml": ({"danger": 0.94, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.22),
+    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.32),
     # concerns told in a few words or asked as a question, and safe messages sharing their words
-    "labelled_asked.yml": ({"danger": 0.958, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.958}, 0.234),
+    "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.958}, 0.234),
+    # danger only, in its many forms (a missing child, an emergency, something swallowed), and safe look-alikes
+    "labelled_danger.yml": ({"danger": 0.923}, 0.199),
 }
 
 
@@ -74,7 +76,7 @@ SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordi
 
 
 @pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.0),
-                                            ("ordinary_sensitive.yml", 0.035), ("ordinary_sensitive_fresh.yml", 0.008),
+                                            ("ordinary_sensitive.yml", 0.035), ("ordinary_sensitive_fresh.yml", 0.031),
                                             ("ordinary_everyday.yml", 0.025)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
@@ -82,7 +84,7 @@ def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     ordinary_everyday.yml cover every section as staff, parents and pupils ask; ordinary_sensitive.yml and
     ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones and the like. Danger or
     disclosure advice, or bullying or images guidance on a question answered outside section 8 or 9, as `make bench`
-    counts them (0 of 160; 0 of 166; 6 of 172; 1 of 127; 3 of 118): within 0.02 of that, and under the target of
+    counts them (0 of 160; 0 of 166; 6 of 172; 4 of 127; 3 of 118): within 0.02 of that, and under the target of
     0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
