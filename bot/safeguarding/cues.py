@@ -118,23 +118,31 @@ ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lesso
 # the roof", "stranger in the playground"): a concern whatever the model says, even when it is all but certain of
 # none (it reads a few words poorly), unless the message talks about the subject in general or asks about a procedure.
 OUTRIGHT_DANGER = re.compile(
-    r"\b(in (immediate |real |serious |grave )?danger|not breathing|(can'?t|cannot|can not|struggling to) breathe|"
-    r"blue lips|unconscious|unresponsive|collapsed|(having|had) a (fit|seizure)|seizure|anaphyla\w*|epi-?pen|choking|"
-    r"(swallowed|took|taken|drank|drunk) (a (load|lot|bottle|packet) of |loads of |all (of )?(the|my|her|his|mum'?s|"
-    r"dad'?s) |some )?(pills|tablets|paracetamol|bleach|medicine|batteries|capsules)|"
+    r"\b(in (immediate |real |serious |grave )?danger|(not|isn'?t|wasn'?t|stopped|has stopped) breathing|"
+    r"(can'?t|cannot|can not|struggling to) breathe|blue lips|unconscious|unresponsive|collapsed|"
+    r"(having|had|is having) a (fit|seizure)|seizure (on|in|at) the|anaphylactic (shock|reaction)|(gone|going) into "
+    r"anaphyla\w*|epi-?pen (used|given)|(used|gave|given) (him |her |them )?(his|her|their|the|an) epi-?pen|"
+    r"(is|he'?s|she'?s|started) choking|choking on|"
+    r"swallowed (a |some |loads of |lots of |a lot of |a load of |a (bottle|packet) of |all )?(of )?"
+    r"(the |my |her |his |mum'?s |dad'?s )?(pills|tablets|paracetamol|bleach|medicine|batteries|button batter(y|ies)|"
+    r"magnets?|capsules)|(took|taken|drank|drunk) (a (load|lot|bottle|packet) of |loads of |all (of )?(the|my|her|his|"
+    r"mum'?s|dad'?s) )(pills|tablets|paracetamol|bleach|medicine|capsules)|"
     r"(on|onto|up on) (the |a )?(school )?(roof|ledge)\b(?! (garden|terrace|top bar))|(on|onto|sat on|sitting on|standing on) "
     r"(the |a )?(railway |motorway )?bridge (wall|edge|railing)|train tracks|railway (line|track)s?|"
     r"(fell|fallen|gone) (in|into|through) (the |a )?(river|canal|pond|lake|water|ice|sea)|intruder|"
     r"(stranger|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?(playground|school|site|grounds|field|"
     r"building|classroom|gates?)|(man|woman|someone|somebody|adult|boy|girl) with a (knife|gun|weapon|blade|machete))\b",
     re.I)
-PROCEDURE = re.compile(r"\b(procedure|protocol|drill|practi[cs]e|training|awareness|plan|what happens if|"
-                       r"what would happen|in case)\b", re.I)
+# ... unless the message talks about the subject in general (never "training" or "practice" alone: emergencies happen
+# at swimming training too).
+IN_GENERAL = re.compile(r"\b(polic(y|ies)|rules?|teach(es|ing)?|taught|lessons?|curriculum|hypothetically|in general|"
+                        r"say about|procedure|protocol|drill|(first aid|awareness|epi-?pen|safeguarding) training|"
+                        r"what happens if|what would happen if)\b", re.I)
 
 
 def outright_danger(text: str) -> bool:
     rest = cleaned(text)
-    return bool(OUTRIGHT_DANGER.search(rest)) and not ABSTRACT.search(rest) and not PROCEDURE.search(rest)
+    return bool(OUTRIGHT_DANGER.search(rest)) and not IN_GENERAL.search(rest)
 
 
 def decisive_kinds(text: str) -> list[str]:

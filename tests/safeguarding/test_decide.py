@@ -115,3 +115,15 @@ def test_a_missing_child_or_harm_hinted_is_a_danger_cue_the_model_decides_on():
                  "no ones here", "theres gonna be a massive fight behind the mobile at 3", "won't be around much longer"):
         assert decide(text, p(danger=0.06), T).kind == "danger", text
         assert not decide(text, p(danger=0.01), T).concern, text
+
+
+def test_an_emergency_during_an_activity_is_still_danger():
+    for text in ("at swimming training she went under and isn't breathing", "he has a plan and he's on the roof now",
+                 "at football practice a boy collapsed"):
+        assert decide(text, p(), T).kind == "danger", text
+
+
+def test_medical_words_in_ordinary_questions_are_not_emergencies():
+    for text in ("does my child need to bring his epipen to school", "my son has epilepsy, can staff give him seizure "
+                 "meds?", "she took some medicine for her cold, can she come in", "my son has anaphylaxis to nuts"):
+        assert not decide(text, p(), T).concern, text
