@@ -63,13 +63,15 @@ CUES: dict[str, re.Pattern[str]] = {
         r"not (been )?(collected|picked up)|can'?t find \w+ anywhere|wandered off|(ran|run|gone|went) off (with|from)|"
         r"left the (site|school|premises|grounds)|(no ?one|nobody)('?s| is| has)? (here|come)( to (get|collect|pick))?|"
         # harm to oneself, said or hinted
-        r"bleeding|did it (to )?myself|stop(ped)? breathing|jump (off|from|in front of)|threaten\w* to jump|"
-        r"hang (my|him|her|them)sel(f|ves)|noose|end it( all)?|better off without me|(don'?t|not) (want to|wanna) wake up|"
+        r"bleeding|did it (to )?myself|stop(ped)? breathing|jump (off|from) (a |the |his |her |my )?(bridge|roof|building|"
+        r"cliff|window|balcony|car park|top)|jump in front of|threaten\w* to jump|"
+        r"hang (my|him|her|them)sel(f|ves)|noose|(want to|wanna|going to|gonna|just|i'?ll|i will) end it|end it all|"
+        r"better off without me|(don'?t|not) (want to|wanna) wake up|"
         r"won'?t be (around|here) (much longer|any ?more|tomorrow)|goodbye (letter|note|message)|"
         # a fight arranged, someone waiting, an online stranger who knows where a child is
-        r"(massive |big )?fight (after|at|behind|tomorrow|later|tonight)|"
+        r"(?<!water )(?<!pillow )(?<!food )(?<!snowball )fight (after|at|behind|tomorrow|later|tonight)|"
         r"(wait|waiting|be) (for (me|him|her) )?outside (school|my house|the gates?)|"
-        r"(pic|photo|picture)s? of (my|our) (house|home|street|school|front door)|knows (which|what|my) school)\b", re.I),
+        r"(pic|photo|picture)s? of (my|our) (house|home|street|front door)|knows (which|what|my) school)\b", re.I),
     "disclosure": re.compile(
         r"\b(hits?|hitting|beats?|beating|beaten|punch\w*|kick(s|ed|ing)|slap\w*|smack\w*|burn(s|ed|t)?|bruis\w*|"
         r"marks on|abused|abusing (me|her|him|them)|sexually|neglect\w*|touch(es|ed|ing)? (me|her|him|them)|touches|"
@@ -117,27 +119,39 @@ ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lesso
 # Danger stated outright ("my daughter is in danger right now") and emergencies ("pupil collapsed, blue lips", "kid on
 # the roof", "stranger in the playground"): a concern whatever the model says, even when it is all but certain of
 # none (it reads a few words poorly), unless the message talks about the subject in general or asks about a procedure.
+AMOUNT = r"(\d+ |a (whole )?(load|lot|bottle|packet|box|handful) of |loads of |lots of |all (of )?(the |my |mum'?s |dad'?s ))"
 OUTRIGHT_DANGER = re.compile(
-    r"\b(in (immediate |real |serious |grave )?danger|(not|isn'?t|wasn'?t|stopped|has stopped) breathing|"
-    r"(can'?t|cannot|can not|struggling to) breathe|blue lips|unconscious|unresponsive|collapsed|"
-    r"(having|had|is having) a (fit|seizure)|seizure (on|in|at) the|anaphylactic (shock|reaction)|(gone|going) into "
-    r"anaphyla\w*|epi-?pen (used|given)|(used|gave|given) (him |her |them )?(his|her|their|the|an) epi-?pen|"
-    r"(is|he'?s|she'?s|started) choking|choking on|"
-    r"swallowed (a |some |loads of |lots of |a lot of |a load of |a (bottle|packet) of |all )?(of )?"
-    r"(the |my |her |his |mum'?s |dad'?s )?(pills|tablets|paracetamol|bleach|medicine|batteries|button batter(y|ies)|"
-    r"magnets?|capsules)|(took|taken|drank|drunk) (a (load|lot|bottle|packet) of |loads of |all (of )?(the|my|her|his|"
-    r"mum'?s|dad'?s) )(pills|tablets|paracetamol|bleach|medicine|capsules)|"
-    r"(on|onto|up on) (the |a )?(school )?(roof|ledge)\b(?! (garden|terrace|top bar))|(on|onto|sat on|sitting on|standing on) "
-    r"(the |a )?(railway |motorway )?bridge (wall|edge|railing)|train tracks|railway (line|track)s?|"
-    r"(fell|fallen|gone) (in|into|through) (the |a )?(river|canal|pond|lake|water|ice|sea)|intruder|"
-    r"(stranger|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?(playground|school|site|grounds|field|"
-    r"building|classroom|gates?)|(man|woman|someone|somebody|adult|boy|girl) with a (knife|gun|weapon|blade|machete))\b",
+    r"\b(in (immediate |real |serious |grave )?danger\b(?! of)|(not|isn'?t|wasn'?t|stopped|has stopped) breathing|"
+    r"(can'?t|cannot|can not|struggling to) breathe?\b(?! (through|out of) (his|her|my|their) nose)|"
+    r"(?<!has )(?<!have )(?<!gets )(?<!get )blue lips\b(?! (after|when|from))|unconscious\b(?! bias)|"
+    r"(he|she|they|child|pupil|kid|boy|girl)('?s| is| are| was)? unresponsive|"
+    r"(?<!gazebo )(?<!tent )(?<!marquee )(?<!stage )(?<!website )collaps(ed|ing)|"
+    r"(is|he'?s|she'?s|started|keeps|child|pupil|kid|boy|girl) having (a )?(fits?|seizures?)\b(?! of)|having a (fit|"
+    r"seizure) (now|right now|in the|on the|at the)|(is|he'?s|she'?s|keeps) (fitting|seizing)|"
+    r"seizure (that )?(is )?(not stopping|won'?t stop)|seizure (on|in|at) the (field|playground|hall|classroom|pool|toilets)|"
+    r"(having|gone into|going into|in) (an )?anaphyla\w*|(had to |have to )?use(d)? (his|her|their|an|the) epi[- ]?pen|"
+    r"epi[- ]?pen (was |has been )?used|(kid|child|pupil|boy|girl|someone|is|he'?s|she'?s|started) choking|choking on|"
+    r"swallowed (a |an |some )?(bleach|batter(y|ies)|button batter(y|ies)|magnets?|coins?)|(drank|drunk) (some )?bleach|"
+    rf"(swallowed|took|taken|drank|drunk) {AMOUNT}(pills?|tablets?|paracetamol|medicine|capsules?)|"
+    r"(?<!stuck )(?<!landed )(on|onto|up on|on top of) (the |a )?(\w+ )?roof\b(?![- ]?(garden|terrace|top)\b(?! (wall|edge|"
+    r"railings?)))|(window|roof|bridge) ledge|(on|onto|sat on|sitting on|standing on) (the |a )?(railway |motorway )?"
+    r"bridge (wall|edge|railings?)|on the edge of (the |a )?(bridge|roof|cliff)|"
+    r"(on|onto|along|near|across) (the )?((train |railway )tracks?|tracks\b|(train|railway) line)|"
+    r"drowning|(fell|fallen) (in|into|through) (the |a )?(river|canal|pool|lake|sea|reservoir|ice)|through the ice|"
+    r"intruders?\b(?! alarms?)|(strangers?|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?"
+    r"(playground|school|site|grounds|field|building|classroom|gates?)|"
+    r"(man|men|woman|women|someone|somebody|adult|boy|girl|kid|child|pupil|lad)s? with (a )?(knife|knives|gun|weapon|"
+    r"blade|machete))",
     re.I)
-# ... unless the message talks about the subject in general (never "training" or "practice" alone: emergencies happen
-# at swimming training too).
-IN_GENERAL = re.compile(r"\b(polic(y|ies)|rules?|teach(es|ing)?|taught|lessons?|curriculum|hypothetically|in general|"
-                        r"say about|procedure|protocol|drill|(first aid|awareness|epi-?pen|safeguarding) training|"
-                        r"what happens if|what would happen if)\b", re.I)
+# ... unless the message talks about the subject in general (never "training", "lessons" or "practice" alone:
+# emergencies happen at swimming lessons too).
+IN_GENERAL = re.compile(r"\b(polic(y|ies)|rules? (on|about|for)|teach(es|ing)?\b(?! assistant)|taught|"
+                        r"(?<!swimming )(?<!football )lessons? (on|about)|curriculum|hypothetically|in general|say about|"
+                        r"(procedure|protocol|plan)s? (for|if|when|on)|drills? (for|on|about)|lockdown|in case|"
+                        r"(first[- ]aid|awareness|epi[- ]?pen|safeguarding) (training|trained|course|kit)|"
+                        r"what happens if|what would happen if|what if|practi[cs]ed? (hiding|drills?|for)|"
+                        r"what (should|do|would|will|can) \w+ do if|"
+                        r"who (looks after|deals with))\b", re.I)
 
 
 def outright_danger(text: str) -> bool:
@@ -155,8 +169,8 @@ def decisive_kinds(text: str) -> list[str]:
 
 
 def cleaned(text: str) -> str:
-    """The text with safe idioms and negated concerns taken out."""
-    return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text))
+    """The text with safe idioms and negated concerns taken out (curly apostrophes, as phones send them, made plain)."""
+    return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text.replace("\u2019", "'")))
 
 
 def cue_kinds(text: str) -> list[str]:

@@ -127,3 +127,19 @@ def test_medical_words_in_ordinary_questions_are_not_emergencies():
     for text in ("does my child need to bring his epipen to school", "my son has epilepsy, can staff give him seizure "
                  "meds?", "she took some medicine for her cold, can she come in", "my son has anaphylaxis to nuts"):
         assert not decide(text, p(), T).concern, text
+
+
+def test_emergency_words_in_everyday_wording_and_as_phones_type_them():
+    for text in ("she isn\u2019t breathing", "he\u2019s choking", "kid on top of the school roof", "boy on the tracks",
+                 "child drowning", "the teaching assistant collapsed in class", "she is fitting in the hall",
+                 "he drank bleach", "she swallowed 20 paracetamol", "strangers in the playground", "pupil with a knife",
+                 "child standing on the roof garden wall"):
+        assert decide(text, p(), T).kind == "danger", text
+    for text in ("Who looks after my son if he has a seizure on the trip?", "He had a fit of the giggles in assembly",
+                 "He can't breathe through his nose with this cold, can he skip swimming?",
+                 "Is there unconscious bias training for governors?", "The gazebo collapsed at sports day",
+                 "The intruder alarm went off at school last night", "Is my son in danger of failing his SATs?",
+                 "Can he bring his wooden train tracks for show and tell?", "what is the lockdown procedure",
+                 "he's been having seizures since he was a baby, does the school have a care plan",
+                 "She has taken all of her tablets now so the course is finished"):
+        assert not decide(text, p(), T).concern, text
