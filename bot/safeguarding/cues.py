@@ -119,6 +119,7 @@ ABSTRACT = re.compile(r"\b(polic(y|ies)|rules?|smart|teach(es|ing)?|taught|lesso
 # Danger stated outright ("my daughter is in danger right now") and emergencies ("pupil collapsed, blue lips", "kid on
 # the roof", "stranger in the playground"): a concern whatever the model says, even when it is all but certain of
 # none (it reads a few words poorly), unless the message talks about the subject in general or asks about a procedure.
+CHILD = r"(my|a|the|our|her|his) (little |baby |older |younger )?(sister|brother|son|daughter|child|kid|girl|boy|pupil)s?"
 AMOUNT = r"(\d+ |a (whole )?(load|lot|bottle|packet|box|handful) of |loads of |lots of |all (of )?(the |my |mum'?s |dad'?s ))"
 OUTRIGHT_DANGER = re.compile(
     r"\b(in (immediate |real |serious |grave )?danger\b(?! of)|(not|isn'?t|wasn'?t|stopped|has stopped) breathing|"
@@ -141,7 +142,11 @@ OUTRIGHT_DANGER = re.compile(
     r"intruders?\b(?! alarms?)|(strangers?|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?"
     r"(playground|school|site|grounds|field|building|classroom|gates?)|"
     r"(man|men|woman|women|someone|somebody|adult|boy|girl|kid|child|pupil|lad)s? with (a )?(knife|knives|gun|weapon|"
-    r"blade|machete))",
+    r"blade|machete)|"
+    # a child taken: "someone took my little sister from the playground", "a man grabbed a girl outside school"
+    rf"(someone|somebody|a (man|woman|stranger)|some (man|woman|guy|bloke)|an adult) (has |just )?(took|taken) {CHILD}|"
+    rf"(grabbed|snatched) {CHILD}|(dragged|bundled|pulled|put) {CHILD} (into|in) (a|his|her|their|the) (car|van)|"
+    r"(taken|snatched|grabbed) by (a|some|an) (man|woman|stranger|adult))",
     re.I)
 # ... unless the message talks about the subject in general (never "training", "lessons" or "practice" alone:
 # emergencies happen at swimming lessons too).

@@ -143,3 +143,12 @@ def test_emergency_words_in_everyday_wording_and_as_phones_type_them():
                  "he's been having seizures since he was a baby, does the school have a care plan",
                  "She has taken all of her tablets now so the course is finished"):
         assert not decide(text, p(), T).concern, text
+
+
+def test_a_child_taken_is_danger_but_a_parent_taking_their_child_is_not():
+    for text in ("someone took my little sister from the playground", "a man grabbed a girl outside school",
+                 "he pulled my son into his car", "she was snatched by a man"):
+        assert decide(text, p(), T).kind == "danger", text
+    for text in ("my mum took my brother out of school for a holiday, is that allowed",
+                 "Dad pulled my son out of school early", "she took her daughter from school at lunch"):
+        assert not decide(text, p(), T).concern, text
