@@ -28,6 +28,7 @@ from bot.safeguarding.triage import (
     fine_tuned_triage,
     frozen_triage,
     load_prototypes,
+    prototype_files,
 )
 from bot.settings import ROOT, Settings
 
@@ -86,9 +87,10 @@ def false_alarms(triage: Triage, assistant: PolicyAssistant,
 def print_triage(encoder: Encoder) -> None:
     settings = Settings()
     cache = settings.path(settings.INDEX_CACHE_DIR)
-    prototypes = load_prototypes()
+    files = prototype_files()
+    prototypes = load_prototypes(files=files)
     started = time.perf_counter()
-    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR))
+    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), files=files)
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     reader = frozen_triage(assistant.encoder, prototypes, cache)

@@ -74,14 +74,21 @@ class Verdict:
         return (self.kind, *self.also) if self.concern else ()
 
 
-def load_prototypes(folder: Path = HERE, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(text, kind) pairs from every prototypes*.yml in the folder but those named in `leave_out`, in file and list
-    order."""
-    pairs = []
-    for path in sorted(p for p in folder.glob("prototypes*.yml") if p.name not in leave_out):
+def prototype_files(folder: Path = HERE) -> dict[str, list[tuple[str, str]]]:
+    """Each prototypes*.yml in the folder, by file name: its (text, kind) pairs in list order."""
+    files = {}
+    for path in sorted(folder.glob("prototypes*.yml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        pairs += [(str(text), kind) for kind in CLASSES for text in raw.get(kind, [])]
-    return pairs
+        files[path.name] = [(str(text), kind) for kind in CLASSES for text in raw.get(kind, [])]
+    return files
+
+
+def load_prototypes(folder: Path = HERE, leave_out: tuple[str, ...] = (),
+                    files: dict[str, list[tuple[str, str]]] | None = None) -> list[tuple[str, str]]:
+    """(text, kind) pairs from every prototypes*.yml in the folder (or of `files`, already read) but those named in
+    `leave_out`, in file and list order."""
+    files = prototype_files(folder) if files is None else files
+    return [pair for name in sorted(files) if name not in leave_out for pair in files[name]]
 
 
 def for_model(text: str) -> str:
@@ -154,16 +161,19 @@ class Triage:
         return [decide(text, row, self.thresholds) for text, row in zip(texts, p, strict=True)]
 
 
-def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None) -> Triage:
+def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None,
+                      files: dict[str, list[tuple[str, str]]] | None = None) -> Triage:
     """The MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering through its ONNX export:
     by default the soup of two such models (their weights averaged), one fine-tuned on every prototype file and one
-    leaving out FIRST_READER_LEAVES_OUT; one model on `prototypes` when they are given."""
+    leaving out FIRST_READER_LEAVES_OUT (from `files` when they are already read); one model on `prototypes` when
+    they are given."""
     base = MiniLMEncoder()
     if prototypes is not None:
         return Triage(load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in prototypes],
                                     [k for _, k in prototypes], CLASSES, cache_dir).probabilities)
+    files = prototype_files() if files is None else files
     shares = [([for_model(t) for t, _ in pairs], [k for _, k in pairs])
-              for pairs in (load_prototypes(leave_out=FIRST_READER_LEAVES_OUT), load_prototypes())]
+              for pairs in (load_prototypes(leave_out=FIRST_READER_LEAVES_OUT, files=files), load_prototypes(files=files))]
     return Triage(load_or_soup(Path(base.path), base.name, shares, CLASSES, cache_dir).probabilities)
 
 
@@ -219,7 +229,9 @@ def running_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path) -> Tria
     prototype), averaged. Measured on the held-out labelled sets, the two together miss fewer concerns than the
     fine-tuned reader alone (8 against 13 of 694) for about as many false alarms (30 against 28 of 285; `make bench`
     prints each)."""
-    return averaged(fine_tuned_triage(model_dir), frozen_triage(retrieval, load_prototypes(), cache_dir))
+    files = prototype_files()  # read once for both readers
+    return averaged(fine_tuned_triage(model_dir, files=files),
+                    frozen_triage(retrieval, load_prototypes(files=files), cache_dir))
 
 
 _shared: tuple[Triage, Encoder] | None = None
