@@ -38,7 +38,7 @@ CUE_WEIGHT = 0.5
 # different prototypes, together, missed fewer concerns on the held-out labelled sets than one model on every file.
 # With the danger prototypes in both models too, the soup missed 9 of the 140 held-out danger messages (8 this way)
 # and 18 concerns of the other held-out sets (10 this way).
-FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml", "prototypes_danger.yml")
+FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml", "prototypes_danger.yml", "prototypes_danger_more.yml")
 SERIOUS = ("danger", "disclosure")
 SHORT_WORDS = 3
 

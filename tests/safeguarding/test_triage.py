@@ -53,7 +53,9 @@ FLOORS = {  # what the running triage scored (advice covering the kind, verdicts
     # concerns told in a few words or asked as a question, and safe messages sharing their words
     "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.958}, 0.234),
     # danger only, in its many forms (a missing child, an emergency, something swallowed), and safe look-alikes
-    "labelled_danger.yml": ({"danger": 0.923}, 0.199),
+    "labelled_danger.yml": ({"danger": 0.937}, 0.225),
+    # a second such set, from another writer
+    "labelled_danger_fresh.yml": ({"danger": 0.927}, 0.29),
 }
 
 
@@ -72,24 +74,24 @@ def test_figures_on_the_held_out_sets_do_not_drop(triage, name):
 
 SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordinary, fresh",
         "ordinary_sensitive.yml": "ordinary, sensitive subjects", "ordinary_sensitive_fresh.yml": "ordinary, sensitive, fresh",
-        "ordinary_everyday.yml": "ordinary, everyday"}
+        "ordinary_everyday.yml": "ordinary, everyday", "ordinary_plain.yml": "ordinary, plain"}
 
 
 @pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.0),
                                             ("ordinary_sensitive.yml", 0.035), ("ordinary_sensitive_fresh.yml", 0.031),
-                                            ("ordinary_everyday.yml", 0.025)])
+                                            ("ordinary_everyday.yml", 0.025), ("ordinary_plain.yml", 0.022)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
-    words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml and
-    ordinary_everyday.yml cover every section as staff, parents and pupils ask; ordinary_sensitive.yml and
-    ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones and the like. Danger or
-    disclosure advice, or bullying or images guidance on a question answered outside section 8 or 9, as `make bench`
-    counts them (0 of 160; 0 of 166; 6 of 172; 4 of 127; 3 of 118): within 0.02 of that, and under the target of
-    0.03 where it was met."""
+    words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml,
+    ordinary_everyday.yml and ordinary_plain.yml cover every section as staff, parents and pupils ask, formal or
+    quick; ordinary_sensitive.yml and ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones
+    and the like. Danger or disclosure advice, or bullying or images guidance on a question answered outside section
+    8 or 9, as `make bench` counts them (0 of 160; 0 of 166; 6 of 172; 4 of 127; 3 of 118; 2 of 91): within 0.02 of
+    that, and under the target of 0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
 
     questions = ordinary_questions()[SETS[name]]
-    assert len(questions) >= 110
+    assert len(questions) >= 90
     _, urgent, off = false_alarms(triage, PolicyAssistant(), questions)
     assert urgent + off <= (min(measured + 0.02, 0.03) if measured <= 0.03 else measured + 0.02)
