@@ -42,8 +42,7 @@ def _verdict(text: str) -> Verdict:
     try:
         assistant = shared_assistant()
         settings = assistant.settings
-        triage = shared_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder,
-                               settings.path(settings.INDEX_CACHE_DIR))
+        triage = shared_triage(settings.path(settings.TRIAGE_MODEL_DIR))
         return triage.check(text)
     except Exception:  # the model must never be why a child at risk is missed: fall back to the cue words
         log.exception("safeguarding triage failed; using cue words only")

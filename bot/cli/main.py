@@ -51,10 +51,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(index.owners)} passages indexed; vectors cached in {settings.path(settings.INDEX_CACHE_DIR)}")
     from bot.safeguarding.triage import load_prototypes, running_triage
 
-    running_triage(settings.path(settings.TRIAGE_MODEL_DIR), assistant.encoder, settings.path(settings.INDEX_CACHE_DIR))
+    running_triage(settings.path(settings.TRIAGE_MODEL_DIR))
     print(f"safeguarding triage fine-tuned on {len(load_prototypes())} prototypes (the soup of two fine-tunings, one "
-          "leaving out the two newest files), with a second reader over the retrieval encoder (all cached; retrained only "
-          "when they change)")
+          "leaving out the worries and questions file; cached, retrained only when they change)")
     return 0
 
 

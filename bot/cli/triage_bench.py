@@ -35,7 +35,7 @@ from bot.settings import ROOT, Settings
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
             for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
                          "labelled_short_fresh.yml", "labelled_asked.yml", "labelled_danger.yml",
-                         "labelled_danger_fresh.yml")]
+                         "labelled_danger_fresh.yml", "labelled_term.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
@@ -96,12 +96,12 @@ def print_triage(encoder: Encoder) -> None:
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     reader = frozen_triage(assistant.encoder, prototypes, cache)
-    triage = averaged(tuned, reader)
-    models = {"averaged (runs)": triage, "fine-tuned alone": tuned, "retrieval reader": reader,
+    triage = tuned
+    models = {"fine-tuned (runs)": tuned, "avg w/ retrieval": averaged(tuned, reader), "retrieval reader": reader,
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (the soup of two fine-tunings, one "
-          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), averaged with a "
-          "classifier over the retrieval encoder's vectors; each alone, and the "
+          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), as it runs; "
+          "averaged with a classifier over the retrieval encoder's vectors, that classifier alone, and the "
           "baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
@@ -125,7 +125,7 @@ def print_triage(encoder: Encoder) -> None:
     texts = [t for t, _, _ in load_labelled(HELD_OUT[0])]
     started = time.perf_counter()
     triage.check_many(texts)
-    print(f"Triage as it runs (both readers): {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
+    print(f"Triage as it runs: {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
           "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
     print("| ordinary questions           | model             | n   | flagged at all | flagged danger/disclosure | "

@@ -100,7 +100,8 @@ CUES: dict[str, re.Pattern[str]] = {
 # kind's own cues.
 PLACES_ONLINE = (r"online|internet|on (a|the) game|from (a|the) game|gam(e|ing) friend|app|roblox|minecraft|fortnite|"
                  r"snapchat|snap|tiktok|instagram|insta|discord|whatsapp|xbox|playstation|ps5|youtube|among us")
-COMING_ROUND = r"pick (me|her|him|them|us) up|come (round|over|to (my|our|her|his|their) (house|home|school))"
+COMING_ROUND = (r"pick (me|her|him|them|us) up|come (round|over|to (my|our|her|his|their) (house|home|school))|"
+               r"collect(s|ing)? (me|her|him|them|us|(a |the )?(pupil|child|kid))")
 MEETING = re.compile(
     rf"\b(meet|meeting|meets|met up|meet up|meeting up|{COMING_ROUND})\b.{{0,60}}\b({PLACES_ONLINE})\b|"
     rf"\b({PLACES_ONLINE})\b.{{0,60}}\b(meet|meeting|meet up|meeting up|{COMING_ROUND})\b"
@@ -139,6 +140,12 @@ OUTRIGHT_DANGER = re.compile(
     r"bridge (wall|edge|railings?)|on the edge of (the |a )?(bridge|roof|cliff)|"
     r"(on|onto|along|near|across) (the )?((train |railway )tracks?|tracks\b|(train|railway) line)|"
     r"drowning|(fell|fallen) (in|into|through) (the |a )?(river|canal|pool|lake|sea|reservoir|ice)|through the ice|"
+    r"(on|onto|out on|walking on|skating on) (the |a )?frozen (pond|canal|lake|river|reservoir)|"
+    r"(pond|canal|lake|river|reservoir) ice|(on|onto) the ice (on|at|of|in) the (pond|canal|lake|river|reservoir)|"
+    r"ice('s| is)? (cracking|breaking|cracked)|"
+    # a child lost, on a trip or anywhere: "lost a child at the zoo", "lost my group on the trip"
+    r"lost (a|one of (the|my|our)) (child|pupil|kid)(ren|s)?\b(?!')|lost my (group|class|teacher)\b(?!'| chat)|"
+    r"(can'?t|cannot|can not) find my (class|group|teacher)\b(?!'| chat)|"
     r"intruders?\b(?! alarms?)|(strangers?|unknown (man|woman|adult|person)) (in|on|inside|at) (the |our )?"
     r"(playground|school|site|grounds|field|building|classroom|gates?)|"
     r"(man|men|woman|women|someone|somebody|adult|boy|girl|kid|child|pupil|lad)s? with (a )?(knife|knives|gun|weapon|"

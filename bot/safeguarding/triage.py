@@ -38,7 +38,7 @@ CUE_WEIGHT = 0.5
 # different prototypes, together, missed fewer concerns on the held-out labelled sets than one model on every file.
 # With the danger prototypes in both models too, the soup missed 9 of the 140 held-out danger messages (8 this way)
 # and 18 concerns of the other held-out sets (10 this way).
-FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml", "prototypes_danger.yml", "prototypes_danger_more.yml")
+FIRST_READER_LEAVES_OUT = ("prototypes_worries_and_questions.yml",)
 SERIOUS = ("danger", "disclosure")
 SHORT_WORDS = 3
 
@@ -52,6 +52,7 @@ class Thresholds:
     cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
     also: float = 0.1  # another concern this likely (or with its cue words present) adds its own advice too
     decisive_unless: float = 0.95  # words that decide alone do not when the model is all but certain of none
+    short_none_below: float = 0.25  # a message of a few words and no cue word is a concern only when this sure
     l2: float = 1e-5
     epochs: int = 3000
     rate: float = 8.0
@@ -120,7 +121,8 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     probabilities = {kind: float(v) for kind, v in zip(CLASSES, p, strict=True)}
     cues = tuple(cue_kinds(text))
     outright = outright_danger(text)  # "my daughter is in danger right now", "kid on roof": whatever the model says
-    if not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little
+    if (not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS
+            and probabilities["none"] >= t.short_none_below):  # "and ex-pupils?": too little, unless "he's gone blue"
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
@@ -224,25 +226,20 @@ def averaged(*readers: Triage) -> Triage:
     return Triage(probabilities, readers[0].thresholds)
 
 
-def running_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path) -> Triage:
-    """The triage as it runs: the fine-tuned reader and the reader over the retrieval encoder (trained on every
-    prototype), averaged. Measured on the held-out labelled sets, the two together miss fewer concerns than the
-    fine-tuned reader alone (8 against 13 of 694) for about as many false alarms (30 against 28 of 285; `make bench`
-    prints each)."""
-    files = prototype_files()  # read once for both readers
-    return averaged(fine_tuned_triage(model_dir, files=files),
-                    frozen_triage(retrieval, load_prototypes(files=files), cache_dir))
+def running_triage(model_dir: Path) -> Triage:
+    """The triage as it runs: the fine-tuned soup (`fine_tuned_triage`). Averaged with the reader over the retrieval
+    encoder (`frozen_triage`), it missed more held-out concerns and alarmed more safe messages and ordinary questions
+    than alone (`make bench` prints both)."""
+    return fine_tuned_triage(model_dir)
 
 
-_shared: tuple[Triage, Encoder] | None = None
+_shared: dict[Path, Triage] = {}
 _lock = threading.Lock()
 
 
-def shared_triage(model_dir: Path, retrieval: Encoder, cache_dir: Path) -> Triage:
-    """The process-wide triage (`running_triage`; its models and vectors are cached on disk). Built again only
-    when the retrieval encoder changes (a policy imported and the encoder retrained)."""
-    global _shared
+def shared_triage(model_dir: Path) -> Triage:
+    """The process-wide triage (`running_triage`; its model is cached on disk), built once per model folder."""
     with _lock:
-        if _shared is None or _shared[1] is not retrieval:
-            _shared = (running_triage(model_dir, retrieval, cache_dir), retrieval)
-        return _shared[0]
+        if model_dir not in _shared:
+            _shared[model_dir] = running_triage(model_dir)
+        return _shared[model_dir]
