@@ -52,7 +52,6 @@ class Thresholds:
     cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
     also: float = 0.1  # another concern this likely (or with its cue words present) adds its own advice too
     decisive_unless: float = 0.95  # words that decide alone do not when the model is all but certain of none
-    short_none_below: float = 0.25  # a message of a few words and no cue word is a concern only when this sure
     l2: float = 1e-5
     epochs: int = 3000
     rate: float = 8.0
@@ -121,8 +120,7 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     probabilities = {kind: float(v) for kind, v in zip(CLASSES, p, strict=True)}
     cues = tuple(cue_kinds(text))
     outright = outright_danger(text)  # "my daughter is in danger right now", "kid on roof": whatever the model says
-    if (not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS
-            and probabilities["none"] >= t.short_none_below):  # "and ex-pupils?": too little, unless "he's gone blue"
+    if not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little
         return Verdict("none", probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []

@@ -15,10 +15,9 @@ def p(**given: float) -> np.ndarray:
     return row
 
 
-def test_clearly_none_is_none_and_a_short_message_without_cue_words_is_none_unless_the_model_is_sure():
+def test_clearly_none_is_none_and_a_short_message_without_cue_words_is_none():
     assert decide("what's the rule on sports day photos", p(bullying=0.2), T).kind == "none"
-    assert not decide("and ex-pupils?", p(danger=0.7), T).concern
-    assert decide("he's gone blue", p(danger=0.85), T).kind == "danger"  # unless the model is sure of a concern
+    assert not decide("and ex-pupils?", p(danger=0.9), T).concern  # "cancel", "quit", "start again" in a form, too
 
 
 def test_a_concern_when_none_is_not_clearly_most_likely_and_the_likeliest_kind_leads():
@@ -156,7 +155,8 @@ def test_a_child_taken_is_danger_but_a_parent_taking_their_child_is_not():
 
 
 def test_a_child_lost_or_on_the_ice_and_an_online_contact_collecting_a_child_are_danger():
-    for text in ("lost a child at the zoo", "we've lost one of the kids on the trip", "lost my group on the trip",
+    for text in ("he's gone blue", "her lips are turning blue", "lost a child at the zoo",
+                 "we've lost one of the kids on the trip", "lost my group on the trip",
                  "at the museum cant find my class", "my son is on the ice at the pond and its cracking",
                  "kids walking on the frozen canal"):
         assert decide(text, p(), T).kind == "danger", text
@@ -164,6 +164,7 @@ def test_a_child_lost_or_on_the_ice_and_an_online_contact_collecting_a_child_are
         assert decide(text, p(danger=0.02, bullying=0.04), T).kind == "danger", text  # the model 94% sure of none
     for text in ("I lost my class's homework sheet", "lost my group chat password", "can't find my teacher's email",
                  "my dad is collecting me today, can I bring my phone?",
-                 "the ice rink trip is on friday", "who do I tell if we lose a child on a trip?"):
+                 "the ice rink trip is on friday", "the sky has gone blue again",
+                 "our team has gone blue this year", "who do I tell if we lose a child on a trip?"):
         assert not decide(text, p(), T).concern, text
 
