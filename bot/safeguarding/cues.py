@@ -126,7 +126,7 @@ OUTRIGHT_DANGER = re.compile(
     r"\b(in (immediate |real |serious |grave )?danger\b(?! of)|(not|isn'?t|wasn'?t|stopped|has stopped) breathing|"
     r"(can'?t|cannot|can not|struggling to) breathe?\b(?! (through|out of) (his|her|my|their) nose)|"
     r"(?<!has )(?<!have )(?<!gets )(?<!get )blue lips\b(?! (after|when|from))|unconscious\b(?! bias)|"
-    r"(he|she|they|baby|child|kid|pupil|boy|girl|lips|face)('s| is| are| has| have|'ve)? (gone|going|turned|turning) blue|"
+    r"(he|she|they|baby|child|kid|pupil|boy|girl|lips|face)('?s| is| are| has| have|'ve)? (gone|going|turned|turning) blue|"
     r"(he|she|they|child|pupil|kid|boy|girl)('?s| is| are| was)? unresponsive|"
     r"(?<!gazebo )(?<!tent )(?<!marquee )(?<!stage )(?<!website )collaps(ed|ing)|"
     r"(is|he'?s|she'?s|started|keeps|child|pupil|kid|boy|girl) having (a )?(fits?|seizures?)\b(?! of)|having a (fit|"

@@ -155,7 +155,7 @@ def test_a_child_taken_is_danger_but_a_parent_taking_their_child_is_not():
 
 
 def test_a_child_lost_or_on_the_ice_and_an_online_contact_collecting_a_child_are_danger():
-    for text in ("he's gone blue", "her lips are turning blue", "lost a child at the zoo",
+    for text in ("he's gone blue", "hes gone blue", "her lips are turning blue", "lost a child at the zoo",
                  "we've lost one of the kids on the trip", "lost my group on the trip",
                  "at the museum cant find my class", "my son is on the ice at the pond and its cracking",
                  "kids walking on the frozen canal"):
