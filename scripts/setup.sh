@@ -71,7 +71,7 @@ fi
 
 triage_key=$(digest bot/safeguarding/prototypes*.yml bot/safeguarding/model.py bot/safeguarding/triage.py)
 if [ "$(cat .cache/.triage.sha256 2>/dev/null)" != "$triage_key" ]; then
-  echo "Fine-tuning the safeguarding triage models (once, five to ten minutes) ..."
+  echo "Fine-tuning the safeguarding triage models (once, ten to fifteen minutes) ..."
 fi
 retrieval_key=$(digest $(find policy_corpus -type f -name "*.asks.yml" | LC_ALL=C sort) bot/policy/tuned.py)
 if [ "$(cat .cache/.retrieval.sha256 2>/dev/null)" != "$retrieval_key" ]; then
