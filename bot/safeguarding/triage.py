@@ -82,11 +82,11 @@ def prototype_files(folder: Path = HERE) -> dict[str, list[tuple[str, str]]]:
     return files
 
 
-def load_prototypes(folder: Path = HERE, leave_out: tuple[str, ...] = (),
+def load_prototypes(leave_out: tuple[str, ...] = (),
                     files: dict[str, list[tuple[str, str]]] | None = None) -> list[tuple[str, str]]:
-    """(text, kind) pairs from every prototypes*.yml in the folder (or of `files`, already read) but those named in
-    `leave_out`, in file and list order."""
-    files = prototype_files(folder) if files is None else files
+    """(text, kind) pairs from every prototype file (`files`, when already read) but those named in `leave_out`, in
+    file and list order."""
+    files = prototype_files() if files is None else files
     return [pair for name in sorted(files) if name not in leave_out for pair in files[name]]
 
 
