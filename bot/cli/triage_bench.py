@@ -24,18 +24,19 @@ from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
 from bot.safeguarding.triage import (
     FIRST_READER_LEAVES_OUT,
     Triage,
-    averaged,
     fine_tuned_triage,
     frozen_triage,
     load_prototypes,
     prototype_files,
+    soup,
 )
 from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
             for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
                          "labelled_short_fresh.yml", "labelled_asked.yml", "labelled_danger.yml",
-                         "labelled_danger_fresh.yml", "labelled_term.yml")]
+                         "labelled_danger_fresh.yml", "labelled_bullying.yml", "labelled_term.yml",
+                         "labelled_bullying_year.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
@@ -95,14 +96,14 @@ def print_triage(encoder: Encoder) -> None:
     tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), files=files)
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
-    reader = frozen_triage(assistant.encoder, prototypes, cache)
     triage = tuned
-    models = {"fine-tuned (runs)": tuned, "avg w/ retrieval": averaged(tuned, reader), "retrieval reader": reader,
+    head_alone = Triage(soup(settings.path(settings.TRIAGE_MODEL_DIR), files).probabilities)
+    models = {"two heads (runs)": tuned, "fine-tuned head": head_alone,
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (the soup of two fine-tunings, one "
-          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), as it runs; "
-          "averaged with a classifier over the retrieval encoder's vectors, that classifier alone, and the "
-          "baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
+          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), read by two heads "
+          "as it runs (its fine-tuned head and a regression over its vectors and the cue words, averaged); the "
+          "fine-tuned head alone; and the baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
           "covers the kind (danger and disclosure advice both carry 999, the DSL and what to do when a child "

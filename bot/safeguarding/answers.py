@@ -41,10 +41,13 @@ def answered_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
 
 
 def gives_way(verdict: Verdict, payload: dict | None) -> bool:
-    """A hesitant bullying or images verdict (the model not sure, and the message about nothing else), on a
-    question the policy answers from another section, is a question rather than a concern: answer it.
-    Danger and disclosures never give way, nor does a verdict the message's own words make (its cue words)."""
-    if verdict.kind not in SECTIONS or verdict.also or verdict.kind in verdict.cues:
+    """A hesitant bullying or images verdict (the model not sure, and the message about nothing more urgent and
+    without the words of either), on a question the policy answers from another section, is a question rather
+    than a concern: answer it. Danger and disclosures never give way, nor does a verdict the message's own words
+    make (its cue words)."""
+    if verdict.kind not in SECTIONS or any(k not in SECTIONS for k in verdict.also):
+        return False
+    if any(k in verdict.cues for k in verdict.kinds):
         return False
     if verdict.probabilities.get(verdict.kind, 1.0) >= HESITANT_BELOW:
         return False

@@ -82,14 +82,15 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(dad|mum|stepdad|uncle)|scared of (his|her|my) (dad|mum|stepdad|step-dad|uncle|brother))\b", re.I),
     "sexual_images": re.compile(rf"\b({WEAK_IMAGES}|{IMAGE_HINTS}|{IMAGES})\b", re.I),
     "bullying": re.compile(
-        r"\b(bull(y|ies|ied|ying)|cyber ?bull\w*|harass\w*|troll\w*|pick(s|ed|ing)? on|picking on|"
+        r"\b(bull(y|ys|ies|ied|ying)|cyber ?bull\w*|name[- ]?calling|harass\w*|troll\w*|pick(s|ed|ing)? on|picking on|"
         r"nasty (messages?|comments?|posts?|stuff|things)|mean (messages?|comments?|to me)|horrible (messages?|comments?)|"
         r"(call|calls|calling|called) (me|him|her|them) names|left (me|him|her) out|exclud\w*|"
         r"(keep|keeps|kept) (sending|posting|messaging|saying)|slag\w* (me|him|her) off|abus(e|ive) (about|towards|to) "
         r"(me|staff|a teacher)|posting (lies|abuse|rumou?rs)|rumou?rs? about|threatening messages|"
         r"ganging up|gang up|made fun of|laugh(ing|ed)? at me|"
         r"(film|films|filmed|filming|record\w*|video\w*) (me|him|her|them) (crying|getting|being|in the|fall\w*)|"
-        r"(take|takes|took|nick|nicks|nicked|steal|steals|stole) (my|his|her) (lunch|dinner|money|stuff|things|bag)|"
+        r"(take|takes|took|taking|nick|nicks|nicked|nicking|steal|steals|stealing|stole) (my|his|her) "
+        r"(lunch|dinner|money|stuff|things|bag)|"
         r"fake (account|profile|page) (of|about|pretending)|(no ?one|nobody|no1) (will )?(talk|talks|speak\w*|play\w*) "
         r"(to|with) (me|him|her))\b", re.I),
 }

@@ -61,7 +61,11 @@ class TriageModel:
     def probabilities(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.classes)))
-        logits = (self.encoder.encode(texts) * self.recipe.scale @ self.w.T + self.b) / TEMPERATURE
+        return self.head(self.encoder.encode(texts))
+
+    def head(self, vectors: np.ndarray) -> np.ndarray:
+        """The fine-tuned head's probabilities for the encoder's vectors."""
+        logits = (vectors * self.recipe.scale @ self.w.T + self.b) / TEMPERATURE
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
         return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float64)
 

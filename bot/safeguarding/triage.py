@@ -7,9 +7,9 @@ Read from the message itself, never from the Rasa intent, with two signals toget
 - words: cue words per kind (bot.safeguarding.cues).
 The message is a concern when "none" is not clearly the most likely (recall first); its kind is the
 most likely concern, or the most serious kind whose cue words appear and whose probability is not
-negligible; other likely kinds add their own advice. `make bench` prints beside it the same averaged with a
-softmax regression over the retrieval encoder's vectors (`frozen_triage`, `averaged`), that reader alone, and the
-baseline of such a regression over the frozen MiniLM vectors.
+negligible; other likely kinds add their own advice. The soup's vectors are read by two heads, averaged
+(`two_heads`): its fine-tuned head and a softmax regression over the vectors and the cue words. `make bench` prints
+beside it the fine-tuned head alone and the baseline of such a regression over the frozen MiniLM vectors.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import yaml
 from bot.contract import intent_of_payload
 from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
 from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds, outright_danger
-from bot.safeguarding.model import load_or_soup, load_or_train
+from bot.safeguarding.model import TriageModel, load_or_soup, load_or_train
 
 HERE = Path(__file__).resolve().parent
 CLASSES = (*KINDS, "none")
@@ -51,6 +51,7 @@ class Thresholds:
     cue_floor: float = 0.05  # a cued kind is taken when its own probability reaches this
     also: float = 0.1  # another concern this likely (or with its cue words present) adds its own advice too
     decisive_unless: float = 0.95  # words that decide alone do not when the model is all but certain of none
+    short_bullying: float = 0.5  # a message of a few words without cue words is bullying when this likely and most likely
     l2: float = 1e-5
     epochs: int = 3000
     rate: float = 8.0
@@ -120,7 +121,11 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     cues = tuple(cue_kinds(text))
     outright = outright_danger(text)  # "my daughter is in danger right now", "kid on roof": whatever the model says
     if not cues and not outright and len(for_model(text).split()) <= SHORT_WORDS:  # "and ex-pupils?": too little
-        return Verdict("none", probabilities, cues)
+        # ... but for bullying when the model says so ("nobody picks me"): it reads no answer in a form as bullying,
+        # while it read "cancel", "quit" and "no one" as danger
+        top = max(CLASSES, key=probabilities.__getitem__)
+        return Verdict("bullying" if top == "bullying" and probabilities[top] >= t.short_bullying else "none",
+                       probabilities, cues)
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
     if outright:
@@ -134,8 +139,15 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
     else:
         cued = [k for k in KINDS if k in cues and probabilities[k] >= t.cue_floor]
         kind = cued[0] if cued else max(KINDS, key=probabilities.__getitem__)
-    also = tuple(k for k in KINDS if k != kind and (probabilities[k] >= t.also or k in cues))
+    also = tuple(k for k in KINDS if k != kind and (probabilities[k] >= t.also or k in cues or
+                                                    (k == "bullying" and _mocking_picture(kind, cues))))
     return Verdict(kind, probabilities, cues, also)
+
+
+def _mocking_picture(kind: str, cues: tuple[str, ...]) -> bool:
+    """A picture passed around with no sexual word in the message ("they posted a photo of him crying") is as likely
+    mockery as a sexual image: it gets the bullying clauses beside the images guidance."""
+    return kind == "sexual_images" and "sexual_images" not in cues
 
 
 def prototype_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.ndarray:
@@ -163,29 +175,56 @@ class Triage:
 def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None = None,
                       files: dict[str, list[tuple[str, str]]] | None = None) -> Triage:
     """The MiniLM fine-tuned on the prototypes (bot.safeguarding.model), cached, answering through its ONNX export:
-    by default the soup of two such models (their weights averaged), one fine-tuned on every prototype file and one
-    leaving out FIRST_READER_LEAVES_OUT (from `files` when they are already read); one model on `prototypes` when
-    they are given."""
-    base = MiniLMEncoder()
+    by default the soup (`soup`) read with two heads (`two_heads`), the regression trained on every prototype file
+    (from `files` when they are already read); one model on `prototypes`, with its own head alone, when they are
+    given."""
     if prototypes is not None:
+        base = MiniLMEncoder()
         return Triage(load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in prototypes],
                                     [k for _, k in prototypes], CLASSES, cache_dir).probabilities)
     files = prototype_files() if files is None else files
+    model = soup(cache_dir, files)
+    return two_heads(model, regression(model.encoder, load_prototypes(files=files), cache_dir, Thresholds()))
+
+
+def soup(cache_dir: Path, files: dict[str, list[tuple[str, str]]]) -> TriageModel:
+    """The soup of two fine-tunings (their weights averaged), one on every prototype file and one leaving out
+    FIRST_READER_LEAVES_OUT."""
+    base = MiniLMEncoder()
     shares = [([for_model(t) for t, _ in pairs], [k for _, k in pairs])
               for pairs in (load_prototypes(leave_out=FIRST_READER_LEAVES_OUT, files=files), load_prototypes(files=files))]
-    return Triage(load_or_soup(Path(base.path), base.name, shares, CLASSES, cache_dir).probabilities)
+    return load_or_soup(Path(base.path), base.name, shares, CLASSES, cache_dir)
+
+
+def two_heads(model: TriageModel, weights: np.ndarray) -> Triage:
+    """The model's vectors read by its fine-tuned head and by a softmax regression over the same vectors and the
+    cue words (`regression`), their probabilities averaged: one encoding a message. On the held-out sets the two
+    heads together missed fewer concerns and alarmed fewer safe messages and ordinary questions than the
+    fine-tuned head alone (`make bench` prints both)."""
+    def probabilities(cleaned_texts: list[str]) -> np.ndarray:
+        if not cleaned_texts:
+            return np.zeros((0, len(CLASSES)))
+        vectors = model.encoder.encode(cleaned_texts)
+        return (model.head(vectors) + softmax(features(cleaned_texts, vectors) @ weights)) / 2
+
+    return Triage(probabilities)
+
+
+def regression(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path, t: Thresholds) -> np.ndarray:
+    """Softmax regression weights over an encoder's vectors of the prototypes and their cue words (`train`), cached
+    beside the vectors."""
+    texts = [text for text, _ in prototypes]
+    x = features(texts, prototype_vectors(encoder, texts, cache_dir))
+    return _cached_weights(x, [k for _, k in prototypes], t, cache_dir)
 
 
 def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
                   thresholds: Thresholds | None = None) -> Triage:
     """Softmax regression over an encoder's vectors (not trained further) and the cue words, trained from the
     prototypes and cached beside their vectors: over the base MiniLM it is the baseline `make bench` compares
-    against; over the retrieval encoder it is the reader `make bench` also shows averaged with the running triage."""
+    against."""
     t = thresholds or Thresholds()
-    texts = [text for text, _ in prototypes]
-    labels = [k for _, k in prototypes]
-    x = features(texts, prototype_vectors(encoder, texts, cache_dir))
-    weights = _cached_weights(x, labels, t, cache_dir)
+    weights = regression(encoder, prototypes, cache_dir, t)
 
     def probabilities(cleaned_texts: list[str]) -> np.ndarray:
         return softmax(features(cleaned_texts, encoder.encode(cleaned_texts)) @ weights)
@@ -215,18 +254,8 @@ def _cached_weights(x: np.ndarray, labels: list[str], t: Thresholds, cache_dir: 
     return weights
 
 
-def averaged(*readers: Triage) -> Triage:
-    """One triage whose class probabilities are the readers' mean (the thresholds of the first)."""
-    def probabilities(cleaned_texts: list[str]) -> np.ndarray:
-        return np.mean([r.probabilities(cleaned_texts) for r in readers], axis=0)
-
-    return Triage(probabilities, readers[0].thresholds)
-
-
 def running_triage(model_dir: Path) -> Triage:
-    """The triage as it runs: the fine-tuned soup (`fine_tuned_triage`). Averaged with the reader over the retrieval
-    encoder (`frozen_triage`), it missed more held-out concerns and alarmed more safe messages and ordinary questions
-    than alone (`make bench` prints both)."""
+    """The triage as it runs: the fine-tuned soup read with two heads (`fine_tuned_triage`)."""
     return fine_tuned_triage(model_dir)
 
 

@@ -20,6 +20,12 @@ def test_clearly_none_is_none_and_a_short_message_without_cue_words_is_none():
     assert not decide("and ex-pupils?", p(danger=0.9), T).concern  # "cancel", "quit", "start again" in a form, too
 
 
+def test_a_short_message_is_bullying_when_the_model_says_so_more_than_anything_else():
+    assert decide("nobody picks me", p(bullying=0.7), T).kind == "bullying"
+    assert not decide("nobody picks me", p(bullying=0.45), T).concern  # not more likely than not
+    assert not decide("nobody picks me", p(bullying=0.3, danger=0.6), T).concern  # short danger stays words-only
+
+
 def test_a_concern_when_none_is_not_clearly_most_likely_and_the_likeliest_kind_leads():
     verdict = decide("my son keeps being left out of the group at play", p(bullying=0.55), T)
     assert verdict.kind == "bullying" and verdict.kinds == ("bullying",)
@@ -36,6 +42,13 @@ def test_other_likely_or_cued_kinds_are_added():
     assert verdict.kind == "disclosure" and verdict.also == ("sexual_images",)
     cued = decide("she keeps sending nudes round the group chat", p(sexual_images=0.95, bullying=0.01), T)
     assert cued.kind == "sexual_images" and cued.also == ("bullying",)
+
+
+def test_a_picture_passed_around_without_sexual_words_also_gets_the_bullying_clauses():
+    mocking = decide("they posted a photo of him crying on snapchat", p(sexual_images=0.9, bullying=0.02), T)
+    assert mocking.kind == "sexual_images" and mocking.also == ("bullying",)
+    sexual = decide("they posted a naked photo of him on snapchat", p(sexual_images=0.9, bullying=0.02), T)
+    assert sexual.kind == "sexual_images" and sexual.also == ()
 
 
 def test_button_payloads_and_empty_messages_are_never_triaged():
@@ -64,18 +77,39 @@ def test_words_about_sexual_images_are_a_concern_and_never_give_way_to_a_policy_
     answer = {"covered": True, "citations": [{"clause": "7.3"}]}
     assert not gives_way(verdict, answer)
     hesitant = decide("some boys were looking at something dodgy on the laptop", p(sexual_images=0.55), T)
-    assert hesitant.kind == "sexual_images" and gives_way(hesitant, answer)
+    assert hesitant.kind == "sexual_images" and hesitant.also == ("bullying",) and gives_way(hesitant, answer)
+    urgent_too = decide("some boys were looking at something dodgy on the laptop", p(sexual_images=0.5, danger=0.2), T)
+    assert urgent_too.also == ("danger", "bullying") and not gives_way(urgent_too, answer)
 
 
-def test_averaged_readers_mean_their_probabilities():
-    one = Triage(lambda texts: np.tile(p(bullying=0.9), (len(texts), 1)))
-    two = Triage(lambda texts: np.tile(p(bullying=0.3), (len(texts), 1)))
-    from bot.safeguarding.triage import averaged
+def test_two_heads_read_one_encoding_and_average_their_probabilities(tmp_path, fake_encoder):
+    from bot.safeguarding.triage import features, regression, softmax, two_heads
 
-    both = averaged(one, two)
-    assert np.allclose(both.probabilities(["x"])[0], p(bullying=0.6))
-    message = "my son keeps being left out of the group at play"
-    assert both.check(message).kind == "bullying" and not two.check(message).concern
+    class Counting:  # the encoder, counting its calls
+        def __init__(self):
+            self.name, self.calls = fake_encoder.name, 0
+
+        def encode(self, texts):
+            self.calls += 1
+            return fake_encoder.encode(texts)
+
+    class Soup:  # the soup's surface: its encoder, and its fine-tuned head over the encoder's vectors
+        encoder = Counting()
+
+        def head(self, vectors):
+            return np.tile(p(bullying=0.9), (len(vectors), 1))
+
+    prototypes = [("he said he will hurt me", "danger"), ("my dad hits me", "disclosure"),
+                  ("someone sent me a nude", "sexual_images"), ("they keep calling me names", "bullying"),
+                  ("can I friend a parent?", "none"), ("what is the SMART rule?", "none")]
+    weights = regression(fake_encoder, prototypes, tmp_path, T)
+    model = Soup()
+    texts = ["my son keeps being left out of the group at play", "what time is it"]
+    both = two_heads(model, weights).probabilities(texts)
+    assert model.encoder.calls == 1
+    regression_alone = softmax(features(texts, fake_encoder.encode(texts)) @ weights)
+    assert np.allclose(both, (np.tile(p(bullying=0.9), (2, 1)) + regression_alone) / 2)
+    assert two_heads(model, weights).probabilities([]).shape == (0, len(CLASSES))
 
 
 def test_a_readers_weights_are_trained_once_and_read_from_the_cache(tmp_path, fake_encoder, monkeypatch):

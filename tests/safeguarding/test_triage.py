@@ -40,21 +40,25 @@ def test_ordinary_messages_are_not_concerns(triage, text):
 
 
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.065),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.93}, 0.091),
-    "labelled_unseen.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.18),
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.075),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.077),
+    "labelled_unseen.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.153),
     # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
     "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.897}, 0.0),
     # a second such set, with 30 messages that share a concern's words without being one
-    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.90}, 0.187),
+    "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.153),
     # concerns told in a few words or asked as a question, and safe messages sharing their words
-    "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.915, "sexual_images": 0.98, "bullying": 0.98}, 0.139),
+    "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.98}, 0.091),
     # danger only, in its many forms (a missing child, an emergency, something swallowed), and safe look-alikes
     "labelled_danger.yml": ({"danger": 0.973}, 0.097),
     # a second such set, from another writer
-    "labelled_danger_fresh.yml": ({"danger": 0.967}, 0.155),
+    "labelled_danger_fresh.yml": ({"danger": 0.973}, 0.155),
+    # bullying and harassment, often understated and without the word, of pupils and of staff, and safe look-alikes
+    "labelled_bullying.yml": ({"bullying": 0.929}, 0.111),
     # a term's messages of every kind, measured only after the triage was chosen on the sets above
-    "labelled_term.yml": ({"danger": 0.945, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.74}, 0.123),
+    "labelled_term.yml": ({"danger": 0.936, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.74}, 0.054),
+    # a school year's bullying messages, measured only after the triage was chosen
+    "labelled_bullying_year.yml": ({"bullying": 0.884}, 0.242),
 }
 
 
@@ -77,15 +81,15 @@ SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordi
 
 
 @pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.006),
-                                            ("ordinary_sensitive.yml", 0.017), ("ordinary_sensitive_fresh.yml", 0.024),
-                                            ("ordinary_everyday.yml", 0.042), ("ordinary_plain.yml", 0.022)])
+                                            ("ordinary_sensitive.yml", 0.017), ("ordinary_sensitive_fresh.yml", 0.008),
+                                            ("ordinary_everyday.yml", 0.034), ("ordinary_plain.yml", 0.022)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
     words with concerns (photos, messages, "kill time", the school's reputation); ordinary_fresh.yml,
     ordinary_everyday.yml and ordinary_plain.yml cover every section as staff, parents and pupils ask, formal or
     quick; ordinary_sensitive.yml and ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones
     and the like. Danger or disclosure advice, or bullying or images guidance on a question answered outside section
-    8 or 9, as `make bench` counts them (0 of 160; 1 of 166; 3 of 172; 3 of 127; 5 of 118; 2 of 91): within 0.02 of
+    8 or 9, as `make bench` counts them (0 of 160; 1 of 166; 3 of 172; 1 of 127; 4 of 118; 2 of 91): within 0.02 of
     that, and under the target of 0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
