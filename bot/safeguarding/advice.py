@@ -85,6 +85,14 @@ ALSO: dict[str, dict[str, str]] = {  # added when the message is about this kind
                  "parent": "Keep the messages as evidence: screenshots with dates and times.",
                  "pupil": "Keep the messages: don't delete them."},
 }
+# Bullying's line when the message may be about a sexual image too: nobody is asked to screenshot or keep a copy of
+# a picture that may be an indecent image of a child (and 8.6, "screen prints", is not quoted).
+SCREEN_PRINTS = "8.6"
+ALSO_BESIDE_IMAGES: dict[str, str] = {
+    "staff": "Write down what happened, when and who was involved; don't screenshot, save or forward any picture.",
+    "parent": "Write down what happened and when; don't screenshot, save or forward any picture.",
+    "pupil": "Don't delete the messages, and don't send any picture on.",
+}
 NOT_IN_TROUBLE = "You are not in trouble."
 CLAUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sexual_images", "staff"): ("9.1", "9.2", "9.3"),
@@ -131,11 +139,17 @@ def advice_for(kind: str, role: str | None, dsl: str, text: str, cite: Callable[
     chosen = list(numbers if numbers and usual else usual)  # pupils get no quotes for images, only what to do
     if "sexual_images" in also:
         chosen += [n for n in clause_numbers("sexual_images", role, text) if n not in chosen]
+    images = kind == "sexual_images" or "sexual_images" in also
+    if images:
+        chosen = [n for n in chosen if n != SCREEN_PRINTS]
     citations = [c for c in (cite(n) for n in chosen) if c]
     lines = [TEXTS[(kind, role)].format(dsl=dsl)]
+    if kind == "bullying" and images:
+        lines[0] = lines[0].replace(ALSO["bullying"]["pupil"], ALSO_BESIDE_IMAGES["pupil"])
     if role == "pupil" and "sexual_images" in also:  # a child hears they are not in trouble first
         lines.insert(0, NOT_IN_TROUBLE)
-    lines += [ALSO[k][role] for k in sorted(also, key=KINDS.index)]
+    lines += [ALSO_BESIDE_IMAGES[role] if k == "bullying" and images else ALSO[k][role]
+              for k in sorted(also, key=KINDS.index)]
     lines += [f"{c['label']}: “{c['text']}”" for c in citations]
     title = "Make an urgent report" if kind in URGENT else "Report this"
     if role == "pupil":

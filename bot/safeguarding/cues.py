@@ -187,10 +187,17 @@ def cleaned(text: str) -> str:
     return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text.replace("\u2019", "'")))
 
 
+# "is it cyberbullying if ...", "what counts as bullying", "accused of bullying": the word names what is asked about,
+# not something that happened, so it is no cue (the message's other words still are).
+ASKED_ABOUT = {"bullying": re.compile(
+    r"\b(is (it|this|that|being|it still|that still)( \w+){0,4}|what('?s| is| counts as| does \w+ count as)|counts? as|"
+    r"does (it|this|that) count as|accused of|class(ed)? as|mean by) (cyber ?|online )?bull(y|ying)\b", re.I)}
+
+
 def cue_kinds(text: str) -> list[str]:
     """The kinds whose cues appear in the text, most serious first."""
     rest = cleaned(text)
-    return [kind for kind in KINDS if CUES[kind].search(rest)]
+    return [kind for kind in KINDS if CUES[kind].search(ASKED_ABOUT[kind].sub(" ", rest) if kind in ASKED_ABOUT else rest)]
 
 
 def is_negated(text: str) -> bool:

@@ -36,6 +36,11 @@ def cite(number: str) -> dict | None:
     ("he wants another one or hell show everyone", "sexual_images"),
     ("they filmed her crying and put it on tiktok", "bullying"),
     ("the year 6s take my lunch every day", "bullying"),
+    ("bullys at playtime again", "bullying"),
+    ("name calling in Y3 every day", "bullying"),
+    ("a boy keeps taking his things", "bullying"),
+    ("is it bullying if they keep saying my mum is poor", "bullying"),  # asked, with what happened
+    ("bullying in Y5 - where do I log it?", "bullying"),
 ])
 def test_cue_words_per_kind(text, kind):
     assert kind in cue_kinds(text)
@@ -65,6 +70,14 @@ def test_being_picked_up_by_someone_from_a_game_is_a_concern_whatever_the_model_
 ])
 def test_safe_idioms_and_negations_fire_no_cue(text):
     assert cue_kinds(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "is being mean on a game cyber bullying?", "what counts as cyberbullying", "whats cyberbullying?",
+    "will I be told if my child is accused of bullying?", "is it still bullying if it's only online",
+])
+def test_asking_what_bullying_is_fires_no_bullying_cue(text):
+    assert "bullying" not in cue_kinds(text)
 
 
 @pytest.mark.parametrize("kind", ["danger", "disclosure"])
@@ -132,7 +145,20 @@ def test_a_message_about_two_kinds_gets_both_and_a_child_hears_not_in_trouble_fi
     assert staff.payload()["also"] == ["sexual_images"] and staff.payload()["urgent"] is True
     assert staff.buttons[0]["title"] == "Make an urgent report"
     bullied = a.advice_for("sexual_images", "parent", "", "x", cite, also=("bullying",))
-    assert "Keep the messages as evidence" in bullied.text and "Please don't send me the image" in bullied.text
+    assert "Please don't send me the image" in bullied.text
+
+
+@pytest.mark.parametrize("role", ["staff", "parent", "pupil"])
+def test_nobody_is_asked_to_keep_copies_when_a_sexual_image_may_be_involved(role):
+    """Bullying advice asks for screenshots as evidence (D200 8.6); beside a possible sexual image of a child it
+    asks for a written note instead, and never quotes 8.6."""
+    alone = a.advice_for("bullying", role, "", "a parent keeps posting about me", cite)
+    assert "Keep the messages" in alone.text or "8.6" in [c["clause"] for c in alone.citations]
+    for kind, also in (("sexual_images", ("bullying",)), ("bullying", ("sexual_images",))):
+        advice = a.advice_for(kind, role, "", "they passed a picture of her round the class", cite, also=also)
+        assert "evidence" not in advice.text and "Keep the messages" not in advice.text
+        assert "8.6" not in [c["clause"] for c in advice.citations]
+        assert any(words in advice.text.lower() for words in ("copy", "don't send any picture"))
 
 
 def test_advice_covers_a_kind_when_it_carries_that_kinds_guidance():
