@@ -18,7 +18,7 @@ from bot.incidents.categories import detect, for_clause
 from bot.messages import MessageProblem, clean_message
 from bot.policy.answers import Answer
 from bot.policy.assistant import shared_assistant
-from bot.safeguarding.answers import clauses_in_section, other_policies
+from bot.safeguarding.answers import asks_for_copies, clauses_in_section, other_policies
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def answer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: bool = Fal
     ahead = verdict_ahead(tracker)  # the triage's model runs while the policy is searched
     question, found = looked_up or look_up(tracker, text)
     triaged = triage_first(dispatcher, tracker, found.payload if found else None, ahead)
-    if triaged.concern and not also_answer(found, triaged.kind):  # the advice is the answer; never "not covered"
+    if triaged.concern and not also_answer(found, triaged.kind, triaged.also):  # the advice is the answer
         return [*triaged.events, SlotSet("last_question", question)]  # "will the police be told?" leans on it
     if found is None:
         dispatcher.utter_message(text=APOLOGY)
@@ -133,11 +133,14 @@ def keep_unanswered(settings, question: str, role: str | None, topic: str | None
     record_unanswered(open_database(settings.database_url()), question, role or "unknown", topic)
 
 
-def also_answer(answer: Answer | None, kind: str) -> bool:
+def also_answer(answer: Answer | None, kind: str, also: tuple[str, ...] = ()) -> bool:
     """After safeguarding advice, the policy's own answer too when it covers the question and the advice did
     not already quote it, or it cites another of the school's policies: so a false alarm costs a sentence, never
-    the answer."""
-    return answer is not None and bool(answer.payload.get("covered")) and (
+    the answer. Never an answer asking for screen prints (D200 8.6) when a sexual image may be involved; the advice
+    (never "not covered") is the answer then."""
+    if answer is None or (asks_for_copies(answer.payload) and "sexual_images" in (kind, *also)):
+        return False
+    return bool(answer.payload.get("covered")) and (
         not clauses_in_section(answer.payload, kind) or other_policies(answer.payload))
 
 

@@ -32,6 +32,7 @@ class Triaged:
     kind: str
     events: list[dict]
     fresh: bool  # False when an earlier action of this turn already triaged and advised
+    also: tuple[str, ...] = ()  # the other kinds the message is about too (their lines are in the advice)
 
     @property
     def concern(self) -> bool:
@@ -108,4 +109,4 @@ def triage_first(dispatcher: CollectingDispatcher, tracker: Tracker, answer: dic
         dispatcher.utter_message(text=advice.text, buttons=advice.buttons, json_message=advice.payload())
         log.info("safeguarding triage: %s", kind)  # the kind only, never the words
     remembered = [SlotSet(SLOT_CHECKED, message_id), SlotSet(SLOT_KIND, kind)] if message_id else []
-    return Triaged(kind, remembered, fresh=True)
+    return Triaged(kind, remembered, fresh=True, also=also)

@@ -3,6 +3,7 @@ and when a hesitant bullying or images verdict gives way to a policy answer from
 
 from __future__ import annotations
 
+from bot.safeguarding.advice import SCREEN_PRINTS
 from bot.safeguarding.triage import Verdict
 
 ADVICE_POLICY = "D200"  # the policy whose clauses the safeguarding advice quotes
@@ -54,3 +55,8 @@ def gives_way(verdict: Verdict, payload: dict | None) -> bool:
     if not payload or not payload.get("covered") or not payload.get("citations"):
         return False
     return _section(payload["citations"][0]) != SECTIONS[verdict.kind]
+
+
+def asks_for_copies(payload: dict | None) -> bool:
+    """Does a policy answer quote the clause asking for screen prints of cyberbullying as evidence (D200 8.6)?"""
+    return any(_section(c) and str(c.get("clause")) == SCREEN_PRINTS for c in (payload or {}).get("citations", []))

@@ -157,3 +157,14 @@ def test_what_names_the_induction():
         assert NAMES_THE_INDUCTION.search(text), text
     for text in ("is Roblox ok for an 8 year old?", "I'm new, can I friend parents?"):
         assert not NAMES_THE_INDUCTION.search(text), text
+
+
+@pytest.mark.model
+def test_no_answer_asking_for_screen_prints_follows_advice_about_a_possible_sexual_image():
+    from actions.policy_answers import also_answer
+
+    found = assistant_module.shared_assistant().ask("What evidence should I save of cyber bullying?", "staff")
+    assert "8.6" in [c["clause"] for c in found.payload["citations"]]
+    assert also_answer(found, "danger")  # after danger advice, the policy's own answer follows
+    assert not also_answer(found, "sexual_images")
+    assert not also_answer(found, "danger", ("sexual_images",))
