@@ -146,7 +146,7 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
 
 def _mocking_picture(kind: str, cues: tuple[str, ...]) -> bool:
     """A picture passed around with no sexual word in the message ("they posted a photo of him crying") is as likely
-    mockery as a sexual image: it gets the bullying clauses beside the images guidance."""
+    mockery as a sexual image: it gets a bullying line beside the images guidance (one that asks for no copies)."""
     return kind == "sexual_images" and "sexual_images" not in cues
 
 
