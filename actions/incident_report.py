@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.asker import role_of
 from actions.policy_answers import answer, answered_instead
-from actions.safeguarding import triage_first
+from actions.safeguarding import SLOT_KIND, triage_first
 from bot.contract import CANCEL, SUBMIT, SenderId, intent_of_payload
 from bot.database import DatabaseUnavailable
 from bot.incidents import form as report_form
@@ -41,6 +41,8 @@ from bot.incidents.slots import REPORT_SLOTS
 from bot.notify.outbox import default_notifiers
 from bot.policy.assistant import shared_assistant
 from bot.safeguarding.advice import URGENT
+from bot.safeguarding.answers import asks_for_copies
+from bot.safeguarding.cues import cue_kinds
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ CANCEL_CHECK = ("Cancel the whole report? Nothing you've told me will be saved. 
 NO_LINKS = ("Please don't send links, pictures or videos here, at any step: they can lead to images the school must "
             "never have copied. Describe it in words instead (for example the app and the account name).")
 BACK_TO_REPORT = "Back to your report:"
+NO_COPIES = ("Cyberbullying is reported with screen prints of the messages (D200 8.6), but never copy, save, screenshot or "
+             "forward a picture that may be a sexual image of a child: describe it in words, and the school will tell "
+             "you how to keep any evidence safely.")
 NO_IMAGES = ("Please don't send pictures, screenshots or videos here. Describe what you saw in words; the "
              "school will tell you how to keep any evidence safely.")
 SAVE_FAILED = (
@@ -123,14 +128,25 @@ class ActionStartIncidentReport(Action):
 
 
 def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> None:
-    """A question asked mid-report is answered from the policy; then the report resumes at the same question."""
+    """A question asked mid-report is answered from the policy; then the report resumes at the same question. In a
+    report that may be about a sexual image, an answer asking for screen prints (D200 8.6) gives way to NO_COPIES."""
     try:
         found = shared_assistant().ask(question, role_of(tracker))
-        dispatcher.utter_message(text=found.text, json_message=found.payload)
+        if asks_for_copies(found.payload) and images_involved(tracker, question):
+            dispatcher.utter_message(text=NO_COPIES)
+        else:
+            dispatcher.utter_message(text=found.text, json_message=found.payload)
     except Exception:  # a broken index must not break the report
         log.exception("policy lookup failed in the middle of a report")
         dispatcher.utter_message(text="Sorry, I can't look that up just now.")
     dispatcher.utter_message(text=BACK_TO_REPORT)
+
+
+def images_involved(tracker: Tracker, text: str) -> bool:
+    """Whether this report or message may be about a sexual image: a sexting report, a message whose triage said so
+    this turn, or the images kind's own words."""
+    return (tracker.get_slot("incident_category") == "sexting" or tracker.get_slot(SLOT_KIND) == "sexual_images"
+            or "sexual_images" in cue_kinds(text))
 
 
 class ValidateIncidentReportForm(FormValidationAction):

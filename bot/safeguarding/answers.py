@@ -43,9 +43,10 @@ def answered_in_section(payload: dict | None, kind: str) -> tuple[str, ...]:
 
 def gives_way(verdict: Verdict, payload: dict | None) -> bool:
     """A hesitant bullying or images verdict (the model not sure, and the message about nothing more urgent and
-    without the words of either), on a question the policy answers from another section, is a question rather
-    than a concern: answer it. Danger and disclosures never give way, nor does a verdict the message's own words
-    make (its cue words)."""
+    without the words of either), on a question the policy answers from a section that none of its kinds has, is
+    a question rather than a concern: answer it. Danger and disclosures never give way, nor does a verdict the
+    message's own words make (its cue words), nor one about a possible sexual image to an answer asking for screen
+    prints (D200 8.6)."""
     if verdict.kind not in SECTIONS or any(k not in SECTIONS for k in verdict.also):
         return False
     if any(k in verdict.cues for k in verdict.kinds):
@@ -54,7 +55,9 @@ def gives_way(verdict: Verdict, payload: dict | None) -> bool:
         return False
     if not payload or not payload.get("covered") or not payload.get("citations"):
         return False
-    return _section(payload["citations"][0]) != SECTIONS[verdict.kind]
+    if "sexual_images" in verdict.kinds and asks_for_copies(payload):
+        return False
+    return _section(payload["citations"][0]) not in {SECTIONS[k] for k in verdict.kinds}
 
 
 def asks_for_copies(payload: dict | None) -> bool:

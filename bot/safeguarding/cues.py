@@ -187,11 +187,13 @@ def cleaned(text: str) -> str:
     return NEGATED.sub(" ", SAFE_IDIOMS.sub(" ", text.replace("\u2019", "'")))
 
 
-# "is it cyberbullying if ...", "what counts as bullying", "accused of bullying": the word names what is asked about,
-# not something that happened, so it is no cue (the message's other words still are).
+# "is it cyberbullying if ...", "what counts as bullying?", "accused of bullying?": the word names what is asked about,
+# not something that happened, so it is no cue (the message's other words still are). Only when the question ends
+# there or goes on with "if" or "or": "is that boy bullying my daughter" keeps its cue.
 ASKED_ABOUT = {"bullying": re.compile(
-    r"\b(is (it|this|that|being|it still|that still)( \w+){0,4}|what('?s| is| counts as| does \w+ count as)|counts? as|"
-    r"does (it|this|that) count as|accused of|class(ed)? as|mean by) (cyber ?|online )?bull(y|ying)\b", re.I)}
+    r"\b(is (it|this|that|being)( \w+){0,4}?|what('?s| is| counts as| does \w+ count as)|counts? as|"
+    r"does (it|this|that) count as|accused of|class(ed)? as|mean by) (cyber ?|online )?bull(y|ying)\b"
+    r"(?=\s*([?.!,]|$|(if|or|under|according)\b))", re.I)}
 
 
 def cue_kinds(text: str) -> list[str]:

@@ -124,8 +124,10 @@ def decide(text: str, p: np.ndarray, t: Thresholds) -> Verdict:
         # ... but for bullying when the model says so ("nobody picks me"): it reads no answer in a form as bullying,
         # while it read "cancel", "quit" and "no one" as danger
         top = max(CLASSES, key=probabilities.__getitem__)
-        return Verdict("bullying" if top == "bullying" and probabilities[top] >= t.short_bullying else "none",
-                       probabilities, cues)
+        if top != "bullying" or probabilities[top] < t.short_bullying:
+            return Verdict("none", probabilities, cues)
+        return Verdict("bullying", probabilities, cues,
+                       tuple(k for k in KINDS if k != "bullying" and probabilities[k] >= t.also))
     serious = [k for k in SERIOUS if k in cues and probabilities[k] >= t.cue_floor]
     decisive = decisive_kinds(text) if probabilities["none"] < t.decisive_unless else []
     if outright:

@@ -168,3 +168,18 @@ def test_no_answer_asking_for_screen_prints_follows_advice_about_a_possible_sexu
     assert also_answer(found, "danger")  # after danger advice, the policy's own answer follows
     assert not also_answer(found, "sexual_images")
     assert not also_answer(found, "danger", ("sexual_images",))
+
+
+@pytest.mark.model
+def test_a_question_mid_report_about_a_possible_sexual_image_is_never_answered_with_screen_prints():
+    from actions.incident_report import NO_COPIES, answer_in_passing
+
+    question = "What evidence should I save of cyber bullying?"
+    for category, expected in (("sexting", NO_COPIES), ("cyberbullying", None)):
+        dispatcher = CollectingDispatcher()
+        answer_in_passing(dispatcher, make_tracker(question, slots={"incident_category": category}), question)
+        first = dispatcher.messages[0]
+        if expected:
+            assert first["text"] == expected
+        else:
+            assert "8.6" in [c["clause"] for c in first["custom"]["citations"]]

@@ -80,6 +80,14 @@ def test_asking_what_bullying_is_fires_no_bullying_cue(text):
     assert "bullying" not in cue_kinds(text)
 
 
+@pytest.mark.parametrize("text", [
+    "is it my fault they bully me", "is that boy bullying my daughter again",
+    "what is being done about the bullying of my son", "is this kid going to bully me again tomorrow",
+])
+def test_a_question_that_tells_of_bullying_keeps_its_cue(text):
+    assert "bullying" in cue_kinds(text)
+
+
 @pytest.mark.parametrize("kind", ["danger", "disclosure"])
 def test_danger_and_disclosures_say_what_to_do_now_for_each_person(kind):
     staff = a.advice_for(kind, "staff", " (Jo Bloggs)", "x", cite)
@@ -158,7 +166,8 @@ def test_nobody_is_asked_to_keep_copies_when_a_sexual_image_may_be_involved(role
         advice = a.advice_for(kind, role, "", "they passed a picture of her round the class", cite, also=also)
         assert "evidence" not in advice.text and "Keep the messages" not in advice.text
         assert "8.6" not in [c["clause"] for c in advice.citations]
-        assert any(words in advice.text.lower() for words in ("copy", "don't send any picture"))
+        if kind == "sexual_images":  # bullying's own line, in its no-copies form
+            assert a.ALSO_BESIDE_IMAGES[role] in advice.text
 
 
 def test_advice_covers_a_kind_when_it_carries_that_kinds_guidance():

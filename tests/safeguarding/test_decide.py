@@ -24,6 +24,7 @@ def test_a_short_message_is_bullying_when_the_model_says_so_more_than_anything_e
     assert decide("nobody picks me", p(bullying=0.7), T).kind == "bullying"
     assert not decide("nobody picks me", p(bullying=0.45), T).concern  # not more likely than not
     assert not decide("nobody picks me", p(bullying=0.3, danger=0.6), T).concern  # short danger stays words-only
+    assert decide("nobody picks me", p(bullying=0.6, danger=0.2), T).also == ("danger",)  # 999 is said too
 
 
 def test_a_concern_when_none_is_not_clearly_most_likely_and_the_likeliest_kind_leads():
@@ -80,6 +81,19 @@ def test_words_about_sexual_images_are_a_concern_and_never_give_way_to_a_policy_
     assert hesitant.kind == "sexual_images" and hesitant.also == ("bullying",) and gives_way(hesitant, answer)
     urgent_too = decide("some boys were looking at something dodgy on the laptop", p(sexual_images=0.5, danger=0.2), T)
     assert urgent_too.also == ("danger", "bullying") and not gives_way(urgent_too, answer)
+    screen_prints = {"covered": True, "citations": [{"clause": "8.6"}]}
+    assert not gives_way(hesitant, screen_prints)  # never to an answer asking for copies of a possible sexual image
+    in_their_sections = {"covered": True, "citations": [{"clause": "8.2"}]}
+    assert not gives_way(hesitant, in_their_sections)  # the answer leads with a section of one of its kinds
+
+
+def test_a_hesitant_bullying_verdict_keeps_the_images_guidance_it_also_carries():
+    from bot.safeguarding.answers import gives_way
+
+    verdict = decide("the girls in my class were being weird about a picture", p(bullying=0.5, sexual_images=0.2), T)
+    assert verdict.kind == "bullying" and verdict.also == ("sexual_images",)
+    assert not gives_way(verdict, {"covered": True, "citations": [{"clause": "9.1"}]})
+    assert gives_way(verdict, {"covered": True, "citations": [{"clause": "4.1"}]})
 
 
 def test_two_heads_read_one_encoding_and_average_their_probabilities(tmp_path, fake_encoder):

@@ -39,6 +39,18 @@ def test_ordinary_messages_are_not_concerns(triage, text):
     assert not triage.check(text).concern
 
 
+FORM_ANSWERS = ["cancel", "quit", "start again", "no one", "nobody", "just me", "yes", "no", "not sure", "idk",
+                "Mrs Patel", "John Smith", "my name is Sam", "a year 6 pupil", "a parent", "yesterday", "this morning",
+                "3pm", "last week", "at lunch", "in class", "outside", "the park", "on instagram", "whatsapp",
+                "screenshot", "no evidence", "anonymous", "submit", "carry on", "back", "Year 6", "Reception"]
+
+
+def test_answers_typed_into_a_form_or_the_induction_are_not_concerns(triage):
+    """Short answers in a report form or the induction (names, times, places, yes and no): the model alone never
+    makes a message of three words or fewer danger, and makes one bullying only when it is sure of it."""
+    assert [text for text in FORM_ANSWERS if triage.check(text).concern] == []
+
+
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
     "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.065),
     "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.077),
