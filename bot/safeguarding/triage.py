@@ -214,10 +214,11 @@ def two_heads(model: TriageModel, weights: np.ndarray) -> Triage:
 
 def regression(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path, t: Thresholds) -> np.ndarray:
     """Softmax regression weights over an encoder's vectors of the prototypes and their cue words (`train`), cached
-    beside the vectors."""
+    beside the vectors (`_cached_weights`)."""
     texts = [text for text, _ in prototypes]
-    x = features(texts, prototype_vectors(encoder, texts, cache_dir))
-    return _cached_weights(x, [k for _, k in prototypes], t, cache_dir)
+    labels = [k for _, k in prototypes]
+    return _cached_weights([encoder.name, *texts], labels, t, cache_dir,
+                           lambda: features(texts, prototype_vectors(encoder, texts, cache_dir)))
 
 
 def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir: Path,
@@ -234,18 +235,21 @@ def frozen_triage(encoder: Encoder, prototypes: list[tuple[str, str]], cache_dir
     return Triage(probabilities, t)
 
 
-def _cached_weights(x: np.ndarray, labels: list[str], t: Thresholds, cache_dir: Path) -> np.ndarray:
-    """`train`'s weights, read from the cache when the features, labels and settings are the same."""
-    key = hashlib.sha256(x.tobytes() + "\x1e".join([*labels, repr(t)]).encode()).hexdigest()[:20]
-    path = cache_dir / f"triage-weights-{key}.npy"
+def _cached_weights(inputs: list[str], labels: list[str], t: Thresholds, cache_dir: Path,
+                    x: Callable[[], np.ndarray]) -> np.ndarray:
+    """`train`'s weights on the features `x()` and `labels`, read from the cache when what makes the features
+    (`inputs`: the encoder's name and the texts), the labels, the settings and the cue words' code are the same: a
+    start that finds them computes no features (the cue words of every prototype take seconds)."""
+    digest = hashlib.sha256("\x1e".join([*inputs, *labels, repr(t), str(CUE_WEIGHT), _cues_code()]).encode())
+    path = cache_dir / f"triage-weights-{digest.hexdigest()[:20]}.npy"
     if path.exists():
         try:
             weights = np.load(path, allow_pickle=False)
-            if weights.shape == (x.shape[1], len(CLASSES)):
+            if weights.ndim == 2 and weights.shape[1] == len(CLASSES):
                 return weights
         except (OSError, ValueError):
             pass
-    weights = train(x, labels, t)
+    weights = train(x(), labels, t)
     partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")  # one per writer
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -254,6 +258,13 @@ def _cached_weights(x: np.ndarray, labels: list[str], t: Thresholds, cache_dir: 
     except OSError:  # a read-only or full disk costs the next start a few seconds, never a verdict
         partial.unlink(missing_ok=True)
     return weights
+
+
+def _cues_code() -> str:
+    """A digest of the cue words' module: features change whenever it does."""
+    from bot.safeguarding import cues
+
+    return hashlib.sha256(Path(cues.__file__).read_bytes()).hexdigest()
 
 
 def running_triage(model_dir: Path) -> Triage:
