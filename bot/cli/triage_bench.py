@@ -23,20 +23,23 @@ from bot.safeguarding.answers import gives_way
 from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
 from bot.safeguarding.triage import (
     FIRST_READER_LEAVES_OUT,
+    Thresholds,
     Triage,
     fine_tuned_triage,
     frozen_triage,
     load_prototypes,
     prototype_files,
+    regression,
     soup,
+    two_heads,
 )
 from bot.settings import ROOT, Settings
 
 HELD_OUT = [ROOT / "tests" / "safeguarding" / name
             for name in ("labelled.yml", "labelled_fresh.yml", "labelled_unseen.yml", "labelled_short.yml",
                          "labelled_short_fresh.yml", "labelled_asked.yml", "labelled_danger.yml",
-                         "labelled_danger_fresh.yml", "labelled_bullying.yml", "labelled_term.yml",
-                         "labelled_bullying_year.yml")]
+                         "labelled_danger_fresh.yml", "labelled_bullying.yml", "labelled_quiet.yml",
+                         "labelled_term.yml", "labelled_bullying_year.yml", "labelled_quiet_confirm.yml")]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 OWN = ROOT / "tests" / "policy" / "questions.yml"
 ORDINARY_UNSEEN = ROOT / "tests" / "safeguarding" / "ordinary_unseen.yml"  # written from the policy alone, never trained on
@@ -97,13 +100,16 @@ def print_triage(encoder: Encoder) -> None:
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     triage = tuned
-    head_alone = Triage(soup(settings.path(settings.TRIAGE_MODEL_DIR), files).probabilities)
-    models = {"two heads (runs)": tuned, "fine-tuned head": head_alone,
+    model_dir = settings.path(settings.TRIAGE_MODEL_DIR)
+    fine_tuned = soup(model_dir, files)
+    without_neighbours = two_heads(fine_tuned, regression(fine_tuned.encoder, prototypes, model_dir, Thresholds()))
+    models = {"three heads (runs)": tuned, "two heads": without_neighbours,
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (the soup of two fine-tunings, one "
-          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), read by two heads "
-          "as it runs (its fine-tuned head and a regression over its vectors and the cue words, averaged); the "
-          "fine-tuned head alone; and the baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
+          f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), read by three "
+          "heads as it runs (its fine-tuned head, a regression over its vectors and the cue words, and the nearest "
+          "prototypes and neighbour examples, averaged); the first two heads alone (the triage without its "
+          "neighbours); and the baseline of a classifier over frozen MiniLM vectors. Held-out sets, "
           "never trained on; every figure through the action's path (a hesitant bullying or images verdict gives "
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
           "covers the kind (danger and disclosure advice both carry 999, the DSL and what to do when a child "

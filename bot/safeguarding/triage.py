@@ -226,7 +226,7 @@ def three_heads(model: TriageModel, weights: np.ndarray, nearest: Neighbours | N
         heads = [model.head(vectors), softmax(features(cleaned_texts, vectors) @ weights)]
         if nearest is not None:
             heads.append(nearest.head(vectors))
-        return sum(heads) / len(heads)
+        return np.mean(heads, axis=0)
 
     return Triage(probabilities)
 

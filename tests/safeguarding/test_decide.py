@@ -126,6 +126,68 @@ def test_two_heads_read_one_encoding_and_average_their_probabilities(tmp_path, f
     assert two_heads(model, weights).probabilities([]).shape == (0, len(CLASSES))
 
 
+def test_the_neighbour_head_votes_with_the_nearest_examples_weighted_by_closeness():
+    from bot.safeguarding.triage import NEAREST_SCALE, Neighbours
+
+    examples = Neighbours(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.0, 2.0]]),
+                          ["bullying", "danger", "none", "none"])
+    near_bullying = examples.head(np.array([[3.0, 0.0]]), nearest=1)[0]  # length does not matter, only direction
+    assert near_bullying[CLASSES.index("bullying")] == 1.0
+    two = examples.head(np.array([[1.0, 0.0]]), nearest=2)[0]  # cosines 1.0 and 0.8
+    expected = 1 / (1 + np.exp(NEAREST_SCALE * (0.8 - 1.0)))
+    assert np.isclose(two[CLASSES.index("bullying")], expected)
+    assert np.isclose(two[CLASSES.index("danger")], 1 - expected)
+    everything = examples.head(np.array([[0.0, 1.0], [0.6, 0.8]]), nearest=50)  # more than there are: all of them
+    assert np.allclose(everything.sum(axis=1), 1.0) and everything[0].argmax() == CLASSES.index("none")
+    assert examples.head(np.zeros((0, 2))).shape == (0, len(CLASSES))
+    assert examples.head(np.zeros((1, 2)))[0].sum() == 1.0  # an empty vector is no crash: every example ties
+    assert Neighbours(np.zeros((0, 2)), []).head(np.ones((1, 2)))[0][CLASSES.index("none")] == 1.0
+
+
+def test_three_heads_add_the_neighbour_head_to_the_average_on_the_same_encoding(tmp_path, fake_encoder):
+    from bot.safeguarding.triage import features, neighbours, regression, softmax, three_heads
+
+    class Counting:
+        def __init__(self):
+            self.name, self.calls = fake_encoder.name, 0
+
+        def encode(self, texts):
+            self.calls += 1
+            return fake_encoder.encode(texts)
+
+    class Soup:
+        encoder = Counting()
+
+        def head(self, vectors):
+            return np.tile(p(danger=0.9), (len(vectors), 1))
+
+    prototypes = [("he said he will hurt me", "danger"), ("they keep calling me names", "bullying"),
+                  ("can I friend a parent?", "none")]
+    examples = [*prototypes, ("nobody will sit with me at lunch again", "bullying")]
+    weights = regression(fake_encoder, prototypes, tmp_path, T)
+    nearest = neighbours(fake_encoder, examples, tmp_path)
+    model = Soup()
+    texts = ["nobody will sit with me at lunch again", "what time is it"]
+    three = three_heads(model, weights, nearest).probabilities(texts)
+    assert model.encoder.calls == 1
+    vectors = fake_encoder.encode(texts)
+    alone = [np.tile(p(danger=0.9), (2, 1)), softmax(features(texts, vectors) @ weights), nearest.head(vectors)]
+    assert np.allclose(three, sum(alone) / 3)
+    assert nearest.head(vectors)[0].argmax() == CLASSES.index("bullying")  # the same words as a neighbour
+    assert three[0][CLASSES.index("bullying")] > (alone[0][0] + alone[1][0])[CLASSES.index("bullying")] / 2
+
+
+def test_the_running_triage_reads_the_neighbour_files_only_as_neighbours():
+    """The neighbour examples are never fine-tuned on or in the regression: they made danger recall worse there."""
+    from bot.safeguarding.triage import load_prototypes, prototype_files
+
+    prototypes = set(load_prototypes())
+    neighbour_files = prototype_files(pattern="neighbours*.yml")
+    assert len(neighbour_files) >= 2 and all(len(pairs) >= 200 for pairs in neighbour_files.values())
+    assert not prototypes & {pair for pairs in neighbour_files.values() for pair in pairs}
+    assert {k for pairs in neighbour_files.values() for _, k in pairs} <= set(CLASSES)
+
+
 def test_a_readers_weights_are_trained_once_and_read_from_the_cache(tmp_path, fake_encoder, monkeypatch):
     from bot.safeguarding import triage as module
 

@@ -52,25 +52,29 @@ def test_answers_typed_into_a_form_or_the_induction_are_not_concerns(triage):
 
 
 FLOORS = {  # what the running triage scored (advice covering the kind, verdicts alone, and false alarms), less 0.02
-    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.065),
-    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.077),
-    "labelled_unseen.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.153),
+    "labelled.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.047),
+    "labelled_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.049),
+    "labelled_unseen.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.98}, 0.14),
     # short, indirect messages sent after an ordinary question, mostly without the obvious words (no negatives)
     "labelled_short.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.897}, 0.0),
     # a second such set, with 30 messages that share a concern's words without being one
     "labelled_short_fresh.yml": ({"danger": 0.98, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.153),
     # concerns told in a few words or asked as a question, and safe messages sharing their words
-    "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.98}, 0.091),
+    "labelled_asked.yml": ({"danger": 0.98, "disclosure": 0.958, "sexual_images": 0.98, "bullying": 0.98}, 0.163),
     # danger only, in its many forms (a missing child, an emergency, something swallowed), and safe look-alikes
-    "labelled_danger.yml": ({"danger": 0.973}, 0.097),
+    "labelled_danger.yml": ({"danger": 0.973}, 0.123),
     # a second such set, from another writer
-    "labelled_danger_fresh.yml": ({"danger": 0.973}, 0.155),
+    "labelled_danger_fresh.yml": ({"danger": 0.98}, 0.155),
     # bullying and harassment, often understated and without the word, of pupils and of staff, and safe look-alikes
-    "labelled_bullying.yml": ({"bullying": 0.929}, 0.111),
+    "labelled_bullying.yml": ({"bullying": 0.942}, 0.088),
+    # concerns told quietly (mostly bullying) and safe look-alikes
+    "labelled_quiet.yml": ({"danger": 0.98, "disclosure": 0.98, "bullying": 0.92}, 0.208),
     # a term's messages of every kind, measured only after the triage was chosen on the sets above
-    "labelled_term.yml": ({"danger": 0.936, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.74}, 0.054),
+    "labelled_term.yml": ({"danger": 0.945, "disclosure": 0.98, "sexual_images": 0.98, "bullying": 0.94}, 0.089),
     # a school year's bullying messages, measured only after the triage was chosen
-    "labelled_bullying_year.yml": ({"bullying": 0.884}, 0.242),
+    "labelled_bullying_year.yml": ({"bullying": 0.936}, 0.205),
+    # concerns described rather than named, over a term, measured only after the triage was chosen
+    "labelled_quiet_confirm.yml": ({"danger": 0.98, "disclosure": 0.98, "bullying": 0.873}, 0.131),
 }
 
 
@@ -93,7 +97,7 @@ SETS = {"ordinary_unseen.yml": "ordinary, held out", "ordinary_fresh.yml": "ordi
 
 
 @pytest.mark.parametrize("name, measured", [("ordinary_unseen.yml", 0.0), ("ordinary_fresh.yml", 0.006),
-                                            ("ordinary_sensitive.yml", 0.017), ("ordinary_sensitive_fresh.yml", 0.008),
+                                            ("ordinary_sensitive.yml", 0.017), ("ordinary_sensitive_fresh.yml", 0.016),
                                             ("ordinary_everyday.yml", 0.025), ("ordinary_plain.yml", 0.011)])
 def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     """Ordinary policy questions written from the policy alone and never trained on: ordinary_unseen.yml shares
@@ -101,7 +105,7 @@ def test_ordinary_questions_held_out_rarely_get_advice(triage, name, measured):
     ordinary_everyday.yml and ordinary_plain.yml cover every section as staff, parents and pupils ask, formal or
     quick; ordinary_sensitive.yml and ordinary_sensitive_fresh.yml ask about cyberbullying, sexting, searching phones
     and the like. Danger or disclosure advice, or bullying or images guidance on a question answered outside section
-    8 or 9, as `make bench` counts them (0 of 160; 1 of 166; 3 of 172; 1 of 127; 3 of 118; 1 of 91): within 0.02 of
+    8 or 9, as `make bench` counts them (0 of 160; 1 of 166; 3 of 172; 2 of 127; 3 of 118; 1 of 91): within 0.02 of
     that, and under the target of 0.03 where it was met."""
     from bot.cli.triage_bench import false_alarms, ordinary_questions
     from bot.policy.assistant import PolicyAssistant
