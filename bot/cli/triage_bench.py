@@ -114,9 +114,9 @@ def print_triage(encoder: Encoder) -> None:
           "way to a policy answer from another section). recall = main kind right; advised = the advice shown "
           "covers the kind (danger and disclosure advice both carry 999, the DSL and what to do when a child "
           "tells you).")
-    print("| set                  | model             | kind          | n   | recall | any concern | advised | "
+    print("| set                  | model              | kind          | n   | recall | any concern | advised | "
           "precision | target")
-    print("|----------------------|-------------------|---------------|-----|--------|-------------|---------|"
+    print("|----------------------|--------------------|---------------|-----|--------|-------------|---------|"
           "-----------|-------")
     pooled: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {name: ([], []) for name in models}
     for path in HELD_OUT:
@@ -135,14 +135,14 @@ def print_triage(encoder: Encoder) -> None:
     print(f"Triage as it runs: {(time.perf_counter() - started) * 1000 / len(texts):.1f} ms per message "
           "in a batch.")
     print("\nAdvice shown on ordinary policy questions:")
-    print("| ordinary questions           | model             | n   | flagged at all | flagged danger/disclosure | "
+    print("| ordinary questions           | model              | n   | flagged at all | flagged danger/disclosure | "
           "bullying/images off-section")
-    print("|------------------------------|-------------------|-----|----------------|---------------------------|"
+    print("|------------------------------|--------------------|-----|----------------|---------------------------|"
           "----------------------------")
     for name, questions in ordinary_questions().items():
         for model_name, model in models.items():
             anything, urgent, off = false_alarms(model, assistant, questions)
-            print(f"| {name:<28} | {model_name:<17} | {len(questions):3d} | {anything:14.3f} | {urgent:25.3f} | "
+            print(f"| {name:<28} | {model_name:<18} | {len(questions):3d} | {anything:14.3f} | {urgent:25.3f} | "
                   f"{off:26.3f}")
     print("Target: false alarms on ordinary questions <= 0.03 (danger/disclosure plus off-section). A bullying or "
           "images flag on a question about section 8 or 9 is not counted off-section: the guidance shown quotes "
@@ -151,9 +151,9 @@ def print_triage(encoder: Encoder) -> None:
 
 def _print_kinds(set_name: str, model: str, figures: TriageFigures) -> None:
     for k in figures.kinds:
-        print(f"| {set_name:<20} | {model:<17} | {k.kind:<13} | {k.messages:3d} | {k.recall:6.3f} | "
+        print(f"| {set_name:<20} | {model:<18} | {k.kind:<13} | {k.messages:3d} | {k.recall:6.3f} | "
               f"{k.recall_any:11.3f} | {k.advised:7.3f} | {k.precision:9.3f} | {TARGETS[k.kind]:.2f}")
-    print(f"| {set_name:<20} | {model:<17} | none: false alarms | {figures.negatives:3d} | "
+    print(f"| {set_name:<20} | {model:<18} | none: false alarms | {figures.negatives:3d} | "
           f"{figures.false_alarms:.3f}")
 
 

@@ -102,7 +102,7 @@ def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.nd
             log.warning("index cache %s is unreadable; rebuilding it", path)
     vectors = encoder.encode(texts)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp.npy")
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")  # one per writer
     np.save(partial, vectors, allow_pickle=False)
     partial.replace(path)
     return vectors

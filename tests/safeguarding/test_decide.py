@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bot.safeguarding.triage import CLASSES, Thresholds, Triage, decide
 
@@ -141,7 +142,9 @@ def test_the_neighbour_head_votes_with_the_nearest_examples_weighted_by_closenes
     assert np.allclose(everything.sum(axis=1), 1.0) and everything[0].argmax() == CLASSES.index("none")
     assert examples.head(np.zeros((0, 2))).shape == (0, len(CLASSES))
     assert examples.head(np.zeros((1, 2)))[0].sum() == 1.0  # an empty vector is no crash: every example ties
-    assert Neighbours(np.zeros((0, 2)), []).head(np.ones((1, 2)))[0][CLASSES.index("none")] == 1.0
+    assert np.allclose(examples.head(np.array([[1.0, 0.0]]), nearest=0), examples.head(np.array([[1.0, 0.0]]), 1))
+    with pytest.raises(ValueError):  # a head with nothing to vote would pull every message towards none
+        Neighbours(np.zeros((0, 2)), [])
 
 
 def test_three_heads_add_the_neighbour_head_to_the_average_on_the_same_encoding(tmp_path, fake_encoder):
@@ -163,9 +166,8 @@ def test_three_heads_add_the_neighbour_head_to_the_average_on_the_same_encoding(
 
     prototypes = [("he said he will hurt me", "danger"), ("they keep calling me names", "bullying"),
                   ("can I friend a parent?", "none")]
-    examples = [*prototypes, ("nobody will sit with me at lunch again", "bullying")]
     weights = regression(fake_encoder, prototypes, tmp_path, T)
-    nearest = neighbours(fake_encoder, examples, tmp_path)
+    nearest = neighbours(fake_encoder, prototypes, [("nobody will sit with me at lunch again", "bullying")], tmp_path)
     model = Soup()
     texts = ["nobody will sit with me at lunch again", "what time is it"]
     three = three_heads(model, weights, nearest).probabilities(texts)
@@ -177,15 +179,46 @@ def test_three_heads_add_the_neighbour_head_to_the_average_on_the_same_encoding(
     assert three[0][CLASSES.index("bullying")] > (alone[0][0] + alone[1][0])[CLASSES.index("bullying")] / 2
 
 
-def test_the_running_triage_reads_the_neighbour_files_only_as_neighbours():
-    """The neighbour examples are never fine-tuned on or in the regression: they made danger recall worse there."""
-    from bot.safeguarding.triage import load_prototypes, prototype_files
+def test_the_running_triage_reads_the_neighbour_files_only_as_neighbours(tmp_path, monkeypatch):
+    """The neighbour examples are never fine-tuned on or in the regression (fine-tuned on, they made danger recall
+    worse); the neighbour head reads the prototypes and them."""
+    from bot.safeguarding import triage as module
 
-    prototypes = set(load_prototypes())
-    neighbour_files = prototype_files(pattern="neighbours*.yml")
-    assert len(neighbour_files) >= 2 and all(len(pairs) >= 200 for pairs in neighbour_files.values())
-    assert not prototypes & {pair for pairs in neighbour_files.values() for pair in pairs}
-    assert {k for pairs in neighbour_files.values() for _, k in pairs} <= set(CLASSES)
+    seen: dict[str, list[str]] = {}
+
+    class Model:
+        encoder = None
+
+    def soup(cache_dir, files):
+        seen["fine-tuned"] = [t for pairs in files.values() for t, _ in pairs]
+        return Model()
+
+    def regression(encoder, prototypes, cache_dir, t):
+        seen["regression"] = [t for t, _ in prototypes]
+        return np.zeros((1, len(CLASSES)))
+
+    def neighbours(encoder, prototypes, others, cache_dir):
+        seen["prototypes"], seen["neighbours"] = [t for t, _ in prototypes], [t for t, _ in others]
+
+    monkeypatch.setattr(module, "soup", soup)
+    monkeypatch.setattr(module, "regression", regression)
+    monkeypatch.setattr(module, "neighbours", neighbours)
+    module.fine_tuned_triage(tmp_path)
+    read_as_neighbours = {module.for_model(t) for t in seen["neighbours"]}
+    assert len(read_as_neighbours) >= 1000
+    assert seen["prototypes"] == seen["regression"] and len(seen["fine-tuned"]) == len(seen["regression"])
+    assert not read_as_neighbours & {module.for_model(t) for t in seen["fine-tuned"] + seen["regression"]}
+
+
+def test_a_misspelt_kind_in_an_examples_file_is_an_error_not_a_loss(tmp_path):
+    from bot.safeguarding.triage import prototype_files
+
+    (tmp_path / "prototypes_x.yml").write_text("bullying:\n- they hide my bag\nbulying:\n- nobody sits with me\n")
+    with pytest.raises(ValueError, match="bulying"):
+        prototype_files(tmp_path)
+    (tmp_path / "prototypes_x.yml").write_text("bullying:\n- they hide my bag\nnone:\n- when is sports day\n")
+    assert prototype_files(tmp_path) == {"prototypes_x.yml": [("they hide my bag", "bullying"),
+                                                              ("when is sports day", "none")]}
 
 
 def test_a_readers_weights_are_trained_once_and_read_from_the_cache(tmp_path, fake_encoder, monkeypatch):
