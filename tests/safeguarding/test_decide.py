@@ -210,6 +210,24 @@ def test_the_running_triage_reads_the_neighbour_files_only_as_neighbours(tmp_pat
     assert not read_as_neighbours & {module.for_model(t) for t in seen["fine-tuned"] + seen["regression"]}
 
 
+def test_no_question_of_the_independent_set_is_among_the_neighbour_examples():
+    """../shared/eval/dev_questions.jsonl is measured, never learnt from: no neighbour example holds one of its
+    questions, or sits whole inside one, once case and punctuation are set aside."""
+    import json
+    import re
+
+    from bot.cli.triage_bench import DEV
+    from bot.safeguarding.triage import prototype_files
+
+    if not DEV.exists():
+        pytest.skip("../shared/eval is not beside the project")
+    words = lambda text: " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "  # noqa: E731
+    questions = [words(json.loads(line)["q"]) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    examples = [words(t) for pairs in prototype_files(pattern="neighbours*.yml").values() for t, _ in pairs]
+    assert len(questions) >= 200 and len(examples) >= 1000
+    assert [e for e in examples for q in questions if q in e or (len(e.split()) >= 4 and e in q)] == []
+
+
 def test_a_misspelt_kind_in_an_examples_file_is_an_error_not_a_loss(tmp_path):
     from bot.safeguarding.triage import prototype_files
 
