@@ -23,14 +23,12 @@ from bot.safeguarding.answers import gives_way
 from bot.safeguarding.evaluation import TriageFigures, load_labelled, score
 from bot.safeguarding.triage import (
     FIRST_READER_LEAVES_OUT,
-    Thresholds,
     Triage,
-    fine_tuned_triage,
     frozen_triage,
     load_prototypes,
     prototype_files,
-    regression,
-    soup,
+    soup_and_heads,
+    three_heads,
     two_heads,
 )
 from bot.settings import ROOT, Settings
@@ -96,14 +94,12 @@ def print_triage(encoder: Encoder) -> None:
     files = prototype_files()
     prototypes = load_prototypes(files=files)
     started = time.perf_counter()
-    tuned = fine_tuned_triage(settings.path(settings.TRIAGE_MODEL_DIR), files=files)
+    fine_tuned, weights, nearest = soup_and_heads(settings.path(settings.TRIAGE_MODEL_DIR), files)
+    tuned = three_heads(fine_tuned, weights, nearest)  # fine_tuned_triage, as it runs
     load_s = time.perf_counter() - started
     assistant = PolicyAssistant()  # answers as the actions give them: the fine-tuned retrieval encoder
     triage = tuned
-    model_dir = settings.path(settings.TRIAGE_MODEL_DIR)
-    fine_tuned = soup(model_dir, files)
-    without_neighbours = two_heads(fine_tuned, regression(fine_tuned.encoder, prototypes, model_dir, Thresholds()))
-    models = {"three heads (runs)": tuned, "two heads": without_neighbours,
+    models = {"three heads (runs)": tuned, "two heads": two_heads(fine_tuned, weights),
               "frozen baseline": frozen_triage(encoder, prototypes, cache)}
     print(f"Safeguarding triage: MiniLM fine-tuned on {len(prototypes)} prototypes (the soup of two fine-tunings, one "
           f"leaving out {', '.join(FIRST_READER_LEAVES_OUT)}; loaded or trained in {load_s:.1f} s), read by three "

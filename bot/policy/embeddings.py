@@ -101,8 +101,18 @@ def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path) -> np.nd
         except (OSError, ValueError):
             log.warning("index cache %s is unreadable; rebuilding it", path)
     vectors = encoder.encode(texts)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")  # one per writer
-    np.save(partial, vectors, allow_pickle=False)
-    partial.replace(path)
+    save_array(path, vectors)
     return vectors
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` (.npy) through a file of this writer's own, renamed into place: a reader never
+    sees half a file, and processes or threads writing the same cache at once never share one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")
+    try:
+        np.save(partial, array, allow_pickle=False)
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise

@@ -17,7 +17,6 @@ frozen MiniLM vectors.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 import yaml
 
 from bot.contract import intent_of_payload
-from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors
+from bot.policy.embeddings import Encoder, MiniLMEncoder, cached_vectors, save_array
 from bot.safeguarding.cues import KINDS, cleaned, cue_kinds, decisive_kinds, outright_danger
 from bot.safeguarding.model import TriageModel, load_or_soup, load_or_train
 
@@ -193,12 +192,18 @@ def fine_tuned_triage(cache_dir: Path, prototypes: list[tuple[str, str]] | None 
         base = MiniLMEncoder()
         return Triage(load_or_train(Path(base.path), base.name, [for_model(t) for t, _ in prototypes],
                                     [k for _, k in prototypes], CLASSES, cache_dir).probabilities)
-    files = prototype_files() if files is None else files
+    return three_heads(*soup_and_heads(cache_dir, prototype_files() if files is None else files))
+
+
+def soup_and_heads(cache_dir: Path,
+                   files: dict[str, list[tuple[str, str]]]) -> tuple[TriageModel, np.ndarray, Neighbours]:
+    """What the running triage reads a message with: the soup (`soup`), the regression's weights trained on every
+    prototype file (`regression`) and the neighbour head over the prototypes and the neighbour files (`neighbours`)."""
     model = soup(cache_dir, files)
     prototypes = load_prototypes(files=files)
     examples = load_prototypes(files=prototype_files(pattern=NEIGHBOUR_FILES))
-    return three_heads(model, regression(model.encoder, prototypes, cache_dir, Thresholds()),
-                       neighbours(model.encoder, prototypes, examples, cache_dir))
+    return (model, regression(model.encoder, prototypes, cache_dir, Thresholds()),
+            neighbours(model.encoder, prototypes, examples, cache_dir))
 
 
 def soup(cache_dir: Path, files: dict[str, list[tuple[str, str]]]) -> TriageModel:
@@ -307,13 +312,10 @@ def _cached_weights(inputs: list[str], labels: list[str], t: Thresholds, cache_d
         except (OSError, ValueError):
             pass
     weights = train(x(), labels, t)
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")  # one per writer
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        np.save(partial, weights, allow_pickle=False)
-        partial.replace(path)
+        save_array(path, weights)
     except OSError:  # a read-only or full disk costs the next start a few seconds, never a verdict
-        partial.unlink(missing_ok=True)
+        pass
     return weights
 
 

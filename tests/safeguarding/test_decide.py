@@ -97,28 +97,35 @@ def test_a_hesitant_bullying_verdict_keeps_the_images_guidance_it_also_carries()
     assert gives_way(verdict, {"covered": True, "citations": [{"clause": "4.1"}]})
 
 
+class Counting:
+    """An encoder, counting its calls."""
+
+    def __init__(self, encoder):
+        self.encoder, self.name, self.calls = encoder, encoder.name, 0
+
+    def encode(self, texts):
+        self.calls += 1
+        return self.encoder.encode(texts)
+
+
+class CountingSoup:
+    """The soup's surface: its encoder, and a fine-tuned head giving every vector `row`."""
+
+    def __init__(self, encoder, row: np.ndarray):
+        self.encoder, self.row = Counting(encoder), row
+
+    def head(self, vectors):
+        return np.tile(self.row, (len(vectors), 1))
+
+
 def test_two_heads_read_one_encoding_and_average_their_probabilities(tmp_path, fake_encoder):
     from bot.safeguarding.triage import features, regression, softmax, two_heads
-
-    class Counting:  # the encoder, counting its calls
-        def __init__(self):
-            self.name, self.calls = fake_encoder.name, 0
-
-        def encode(self, texts):
-            self.calls += 1
-            return fake_encoder.encode(texts)
-
-    class Soup:  # the soup's surface: its encoder, and its fine-tuned head over the encoder's vectors
-        encoder = Counting()
-
-        def head(self, vectors):
-            return np.tile(p(bullying=0.9), (len(vectors), 1))
 
     prototypes = [("he said he will hurt me", "danger"), ("my dad hits me", "disclosure"),
                   ("someone sent me a nude", "sexual_images"), ("they keep calling me names", "bullying"),
                   ("can I friend a parent?", "none"), ("what is the SMART rule?", "none")]
     weights = regression(fake_encoder, prototypes, tmp_path, T)
-    model = Soup()
+    model = CountingSoup(fake_encoder, p(bullying=0.9))
     texts = ["my son keeps being left out of the group at play", "what time is it"]
     both = two_heads(model, weights).probabilities(texts)
     assert model.encoder.calls == 1
@@ -150,25 +157,11 @@ def test_the_neighbour_head_votes_with_the_nearest_examples_weighted_by_closenes
 def test_three_heads_add_the_neighbour_head_to_the_average_on_the_same_encoding(tmp_path, fake_encoder):
     from bot.safeguarding.triage import features, neighbours, regression, softmax, three_heads
 
-    class Counting:
-        def __init__(self):
-            self.name, self.calls = fake_encoder.name, 0
-
-        def encode(self, texts):
-            self.calls += 1
-            return fake_encoder.encode(texts)
-
-    class Soup:
-        encoder = Counting()
-
-        def head(self, vectors):
-            return np.tile(p(danger=0.9), (len(vectors), 1))
-
     prototypes = [("he said he will hurt me", "danger"), ("they keep calling me names", "bullying"),
                   ("can I friend a parent?", "none")]
     weights = regression(fake_encoder, prototypes, tmp_path, T)
     nearest = neighbours(fake_encoder, prototypes, [("nobody will sit with me at lunch again", "bullying")], tmp_path)
-    model = Soup()
+    model = CountingSoup(fake_encoder, p(danger=0.9))
     texts = ["nobody will sit with me at lunch again", "what time is it"]
     three = three_heads(model, weights, nearest).probabilities(texts)
     assert model.encoder.calls == 1
